@@ -1,0 +1,197 @@
+"""Command line: a thin shell over the library (parse, call, print)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from .errors import MetapropError
+
+__all__ = ["main", "build_parser"]
+
+
+def _int_list(text: str) -> list[float]:
+    out = []
+    for i, part in enumerate(text.split(",")):
+        part = part.strip()
+        try:
+            out.append(float(part))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"item {i + 1} {part!r} is not a number") from None
+    return out
+
+
+def _add_pool_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", nargs="?", help="CSV with columns events,total (optional: study)")
+    p.add_argument("--events", type=_int_list, help="comma-separated events, e.g. 9,12,20")
+    p.add_argument("--total", type=_int_list, help="comma-separated totals, e.g. 10,12,20")
+    p.add_argument("--sm", default="PLOGIT", help="PRAW | PLOGIT | PAS | PFT (default PLOGIT)")
+    p.add_argument("--method", default=None,
+                   help="Inverse | GLMM (default as R meta: GLMM for PLOGIT, else Inverse)")
+    p.add_argument("--method-tau", default=None,
+                   help="DL | REML | PM | ML (default REML; ML for GLMM)")
+    p.add_argument("--hakn", action="store_true", help="Hartung-Knapp CI for random effects")
+    p.add_argument("--prediction-df", default=None, help="k-1 | k-2 | z (default by convention)")
+    p.add_argument("--incr", type=float, default=0.5, help="continuity correction (default 0.5)")
+    p.add_argument("--convention", default="meta", help="meta | metafor (default meta)")
+    p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
+    p.add_argument("--method-ci", default="CP", help="study CIs: CP | WS | Wald (default CP)")
+
+
+def _pool_kwargs(args) -> dict:
+    return dict(sm=args.sm, method=args.method, method_tau=args.method_tau, hakn=args.hakn,
+                prediction_df=args.prediction_df, incr=args.incr, convention=args.convention,
+                level=args.level, method_ci=args.method_ci)
+
+
+def _counts(args):
+    from .data import read_counts_csv
+
+    if args.file and (args.events is not None or args.total is not None):
+        raise MetapropError("give either a CSV file or --events/--total, not both")
+    if args.file:
+        return read_counts_csv(args.file)
+    if args.events is None or args.total is None:
+        raise MetapropError("give a CSV file or both --events and --total")
+    return args.events, args.total, None
+
+
+def _cmd_pool(args) -> int:
+    from .pooling import pool
+
+    events, total, labels = _counts(args)
+    res = pool(events, total, labels, **_pool_kwargs(args))
+    if args.json:
+        print(json.dumps(res.to_dict(), indent=2))
+    else:
+        print(res)
+    return 0
+
+
+def _cmd_sensitivity(args) -> int:
+    from . import sensitivity
+    from .data import read_table_csv
+
+    kw = _pool_kwargs(args)
+    if args.kind in ("cumulative", "subgroup"):
+        if not args.file:
+            raise MetapropError(f"--kind {args.kind} needs a CSV file with study-level columns")
+        table = read_table_csv(args.file)
+    else:
+        events, total, labels = _counts(args)
+        table = None
+    if args.kind == "leave-one-out":
+        out = sensitivity.leave_one_out(events, total, labels, **kw)
+    elif args.kind == "cumulative":
+        out = sensitivity.cumulative(table, by=args.by or "year", **kw)
+    elif args.kind == "subgroup":
+        if not args.by:
+            raise MetapropError("--kind subgroup needs --by COLUMN")
+        out = sensitivity.subgroup(table, by=args.by, **kw)
+    elif args.kind == "grid":
+        out = sensitivity.method_grid(events, total, labels, incr=args.incr,
+                                      convention=args.convention, level=args.level)
+    elif args.kind == "egger":
+        out = sensitivity.egger(events, total, labels, sm=args.sm, incr=args.incr,
+                                convention=args.convention)
+    else:  # pragma: no cover - argparse restricts choices
+        raise MetapropError(f"unknown kind {args.kind!r}")
+    print(sensitivity.to_json(out) if args.json else sensitivity.to_text(out))
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from .validate import format_problems, validate
+
+    problems = validate(args.data_dir)
+    if problems:
+        print(format_problems(problems), file=sys.stderr)
+        print(f"{len(problems)} problem(s) found in {args.data_dir}", file=sys.stderr)
+        return 1
+    print(f"{args.data_dir}: valid")
+    return 0
+
+
+def _cmd_results(args) -> int:
+    from .outputs import write_results
+
+    files = write_results(args.data_dir, args.out, figures=not args.no_figures)
+    print(f"wrote {len(files)} files to {args.out}")
+    return 0
+
+
+def _cmd_compare(args) -> int:
+    from .compare import compare_ref, format_markdown
+
+    table = compare_ref(args.base_ref, data_dir=args.data_dir, repo=args.repo)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+    else:
+        print(format_markdown(table))
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump), exit code 2."""
+
+    def error(self, message):  # noqa: D401 - argparse API
+        self.exit(2, f"metaprop: error: {message} (see '{self.prog} --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="metaprop",
+        description="Meta-analysis of single proportions that matches R meta/metafor, without R.")
+    parser.add_argument("--version", action="version", version=f"metaprop {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("pool", help="pool proportions (R meta::metaprop)")
+    _add_pool_options(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(handler=_cmd_pool)
+
+    s = sub.add_parser("sensitivity", help="leave-one-out, cumulative, subgroup, grid, egger")
+    _add_pool_options(s)
+    s.add_argument("--kind", required=True,
+                   choices=["leave-one-out", "cumulative", "subgroup", "grid", "egger"])
+    s.add_argument("--by", help="column for subgroup (or cumulative order; default year)")
+    s.add_argument("--json", action="store_true", help="print JSON")
+    s.set_defaults(handler=_cmd_sensitivity)
+
+    v = sub.add_parser("validate", help="validate the study data in DATA_DIR")
+    v.add_argument("data_dir", nargs="?", default="data")
+    v.set_defaults(handler=_cmd_validate)
+
+    r = sub.add_parser("results", help="write every result (JSON, CSV) and figure (SVG, PNG)")
+    r.add_argument("--data-dir", default="data")
+    r.add_argument("--out", default="results")
+    r.add_argument("--no-figures", action="store_true", help="JSON and CSV only")
+    r.set_defaults(handler=_cmd_results)
+
+    c = sub.add_parser("compare", help="pooled estimates now vs at a git ref (e.g. origin/main)")
+    c.add_argument("base_ref")
+    c.add_argument("--data-dir", default="data")
+    c.add_argument("--repo", default=".")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(handler=_cmd_compare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or a usage error already printed
+        return int(exc.code or 0)
+    try:
+        return args.handler(args)
+    except MetapropError as exc:
+        print(f"metaprop: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"metaprop: error: {exc}", file=sys.stderr)
+        return 2

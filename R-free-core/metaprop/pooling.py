@@ -1,0 +1,301 @@
+r"""Inverse-variance pooling of proportions: common effect and random effects.
+
+.. math::
+    \hat\mu = \frac{\sum w_i y_i}{\sum w_i},\quad \operatorname{SE}(\hat\mu) = (\textstyle\sum w_i)^{-1/2},
+    \quad w_i = 1/(v_i + \hat\tau^2)
+
+(common effect: :math:`\hat\tau^2 = 0`). Hartung-Knapp-Sidik-Jonkman (``hakn=True``):
+:math:`\operatorname{SE}_{HK}^2 = \sum w_i (y_i-\hat\mu)^2 / \{(k-1)\sum w_i\}` with a
+:math:`t_{k-1}` quantile. Prediction interval (Higgins, Thompson & Spiegelhalter 2009):
+:math:`\hat\mu \pm q \sqrt{\hat\tau^2 + \operatorname{SE}(\hat\mu)^2}`, :math:`q` from
+:math:`t_{k-1}` (R meta >= 8), :math:`t_{k-2}` (meta <= 7) or :math:`N(0,1)` (metafor).
+
+References
+----------
+Hartung J, Knapp G (2001). Stat Med 20:3875-3889. doi:10.1002/sim.1009
+Higgins JPT, Thompson SG (2002). Stat Med 21:1539-1558. doi:10.1002/sim.1186
+Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). J R Stat Soc A 172:137-159.
+doi:10.1111/j.1467-985X.2008.00552.x
+Schwarzer G, Chemaitelly H, Abu-Raddad LJ, Rücker G (2019). Res Synth Methods 10:476-483.
+doi:10.1002/jrsm.1348
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from .conventions import PREDICTION_DF, check_convention
+from .errors import MetapropError
+from .measures import check_sm, escalc
+from .results import Estimate, PoolResult
+from .study_ci import study_ci
+from .tau2 import TAU2, TAU2_METAFOR
+
+__all__ = ["pool", "random_effects", "check_counts", "heterogeneity_i2_ci", "prediction_interval"]
+
+METHODS = ("Inverse", "GLMM")
+
+
+def check_counts(events, total, studlab=None):
+    """Validate counts; return ``(events, total, studlab)`` as int arrays and a tuple of labels.
+
+    Raises :class:`MetapropError` naming the study (by label and position) and the fault.
+    """
+    try:
+        x = np.asarray(events, dtype=float).ravel()
+        n = np.asarray(total, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise MetapropError("events and total must be numbers") from None
+    if len(x) != len(n):
+        raise MetapropError(f"events and total differ in length ({len(x)} vs {len(n)})")
+    if len(x) == 0:
+        raise MetapropError("no studies (k = 0)")
+    labels = (tuple(str(s) for s in studlab) if studlab is not None
+              else tuple(str(i + 1) for i in range(len(x))))
+    if len(labels) != len(x):
+        raise MetapropError(f"studlab has {len(labels)} labels for {len(x)} studies")
+    for i, (xi, ni) in enumerate(zip(x, n, strict=True)):
+        where = f"study {i + 1} ({labels[i]})"
+        for name, v in (("events", xi), ("total", ni)):
+            if not math.isfinite(v):
+                raise MetapropError(f"{where}: {name} is missing or not a number")
+            if v != int(v):
+                raise MetapropError(f"{where}: {name} = {v:g} is not a whole number")
+            if v < 0:
+                raise MetapropError(f"{where}: {name} = {v:g} is negative")
+        if ni < 1:
+            raise MetapropError(f"{where}: total = {ni:g}; must be at least 1")
+        if xi > ni:
+            raise MetapropError(f"{where}: events = {xi:g} > total = {ni:g}")
+    return x.astype(int), n.astype(int), labels
+
+
+def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, float]:
+    r"""Confidence interval for :math:`I^2` from the test-based interval for :math:`H`.
+
+    Higgins & Thompson (2002), eq. (8)-(9), as R meta ``calcH``:
+    :math:`\operatorname{SE}(\log H) = \tfrac12\,\frac{\log Q - \log(k-1)}{\sqrt{2Q}-\sqrt{2k-3}}`
+    if :math:`Q > k`, else :math:`\sqrt{\tfrac{1}{2(k-2)}\{1-\tfrac{1}{3(k-2)^2}\}}`;
+    :math:`I^2 = (H^2-1)/H^2` at each limit, truncated at 0.
+    """
+    if k < 3 or not math.isfinite(q):
+        return (float("nan"), float("nan"))
+    h = math.sqrt(q / (k - 1))
+    if q > k:
+        se = 0.5 * (math.log(q) - math.log(k - 1)) / (math.sqrt(2 * q) - math.sqrt(2 * k - 3))
+    else:
+        se = math.sqrt(1 / (2 * (k - 2)) * (1 - 1 / (3 * (k - 2) ** 2)))
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    lh = math.log(max(h, 1.0))
+
+    def i2(hv):
+        hv = max(hv, 1.0)
+        return (hv**2 - 1) / hv**2
+
+    return (i2(math.exp(lh - z * se)), i2(math.exp(lh + z * se)))
+
+
+def _wald(te, se, level, df=None) -> Estimate:
+    if df is None:
+        q = stats.norm.ppf(1 - (1 - level) / 2)
+        stat = te / se if se > 0 else float("nan")
+        p = 2 * stats.norm.sf(abs(stat)) if se > 0 else float("nan")
+    else:
+        q = stats.t.ppf(1 - (1 - level) / 2, df)
+        stat = te / se if se > 0 else float("nan")
+        p = 2 * stats.t.sf(abs(stat), df) if se > 0 else float("nan")
+    return Estimate(float(te), float(se), float(te - q * se), float(te + q * se),
+                    float(stat), float(p), df)
+
+
+def prediction_interval(te: float, se: float, tau2: float, k: int, df: str, level: float):
+    """Prediction interval ``te ± q * sqrt(tau2 + se^2)`` with ``q`` from t(k-1), t(k-2) or z."""
+    if df == "z":
+        q = stats.norm.ppf(1 - (1 - level) / 2)
+    else:
+        d = k - 1 if df == "k-1" else k - 2
+        if d < 1:
+            return (float("nan"), float("nan"))
+        q = stats.t.ppf(1 - (1 - level) / 2, d)
+    half = q * math.sqrt(tau2 + se**2)
+    return (float(te - half), float(te + half))
+
+
+def q_test(yi, vi):
+    """Cochran's Q, its df and p-value, H and the Q-based I^2 (R meta ``method.I2 = "Q"``)."""
+    k = len(yi)
+    w = 1.0 / vi
+    mu = np.sum(w * yi) / np.sum(w)
+    q = float(np.sum(w * (yi - mu) ** 2))
+    df = k - 1
+    p = float(stats.chi2.sf(q, df)) if df > 0 else float("nan")
+    h = math.sqrt(q / df) if df > 0 else float("nan")
+    i2 = max(0.0, (q - df) / q) if df > 0 and q > 0 else (0.0 if df > 0 else float("nan"))
+    return q, df, p, h, i2
+
+
+def i2_tau2(vi, tau2: float) -> float:
+    r"""metafor's :math:`I^2 = \hat\tau^2/(\hat\tau^2 + s^2)`.
+
+    :math:`s^2 = (k-1)\sum w_i/\{(\sum w_i)^2-\sum w_i^2\}`, :math:`w_i = 1/v_i` (Higgins &
+    Thompson 2002), metafor ``rma.uni``'s "typical" within-study variance.
+    """
+    w = 1.0 / vi
+    k = len(vi)
+    s2 = (k - 1) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2))
+    return float(tau2 / (tau2 + s2)) if tau2 + s2 > 0 else 0.0
+
+
+def random_effects(yi, vi, method_tau: str = "REML", hakn: bool = False, level: float = 0.95,
+                   algorithm: str = "exact"):
+    r"""Random-effects estimate from ``yi, vi`` (metafor ``rma(yi, vi, method = method_tau)``).
+
+    Returns ``(tau2, Estimate)``; with ``hakn`` the SE is the Hartung-Knapp one and the CI uses
+    :math:`t_{k-1}` (metafor ``test = "knha"``).
+
+    Examples
+    --------
+    >>> y = [61.0, 61.4, 62.21, 62.3, 62.34, 62.6, 62.7, 62.84, 65.9]   # Kacker (2004)
+    >>> v = [0.2025, 1.21, 0.09, 0.2025, 0.3844, 0.5625, 0.0676, 0.0225, 1.8225]
+    >>> t2, est = random_effects(np.array(y), np.array(v), "PM")
+    >>> round(t2, 6), round(est.te, 6)
+    (0.705395, 62.40762)
+    """
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
+    k = len(yi)
+    tau2 = (TAU2_METAFOR if algorithm == "metafor" else TAU2)[method_tau](yi, vi)
+    wr = 1.0 / (vi + tau2)
+    mu = float(np.sum(wr * yi) / np.sum(wr))
+    if hakn and k > 1:
+        se_hk = math.sqrt(float(np.sum(wr * (yi - mu) ** 2)) / ((k - 1) * np.sum(wr)))
+        return tau2, _wald(mu, se_hk, level, df=k - 1)
+    return tau2, _wald(mu, math.sqrt(1.0 / np.sum(wr)), level)
+
+
+def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None = None,
+         method_tau: str | None = None, hakn: bool = False, prediction_df: str | None = None,
+         incr: float = 0.5, convention: str = "meta", level: float = 0.95,
+         method_ci: str = "CP") -> PoolResult:
+    r"""Meta-analysis of single proportions, as R ``meta::metaprop``.
+
+    Parameters
+    ----------
+    events, total : array_like of int
+        Events :math:`x_i` and patients :math:`n_i` per study.
+    studlab : sequence of str, optional
+        Study labels.
+    sm : {"PLOGIT", "PRAW", "PAS", "PFT"}
+        Summary measure (R meta names).
+    method : {"Inverse", "GLMM"}, optional
+        Pooling method. Default as R meta: ``"GLMM"`` for PLOGIT, ``"Inverse"`` otherwise.
+    method_tau : {"REML", "DL", "PM", "ML"}, optional
+        :math:`\tau^2` estimator; default ``"ML"`` for GLMM and ``"REML"`` otherwise (R meta).
+    hakn : bool
+        Hartung-Knapp-Sidik-Jonkman CI for the random-effects estimate.
+    prediction_df : {"k-1", "k-2", "z"}, optional
+        Quantile for the prediction interval; default from ``convention``.
+    incr : float
+        Continuity correction for 0 or n events (PRAW, PLOGIT).
+    convention : {"meta", "metafor"}
+        Whose behaviour to follow where the two R packages differ (see
+        :mod:`metaprop.conventions`).
+    level : float
+        Confidence level for study and pooled intervals.
+    method_ci : {"CP", "WS", "Wald"}
+        Study-level confidence interval.
+
+    Returns
+    -------
+    PoolResult
+
+    Notes
+    -----
+    R equivalent: ``meta::metaprop(event, n, sm = "PLOGIT", method = "Inverse",
+    method.tau = "REML")`` or ``metafor::rma(measure = "PLO", xi = event, ni = n)``.
+
+    Examples
+    --------
+    >>> r = pool([10, 9, 20, 9, 11], [10, 10, 20, 14, 11], sm="PRAW", method_tau="DL",
+    ...          convention="metafor")
+    >>> round(r.random.te, 4), r.k
+    (0.9345, 5)
+    """
+    check_sm(sm)
+    conv = check_convention(convention)
+    if method is None:
+        method = "GLMM" if sm == "PLOGIT" else "Inverse"
+    if method not in METHODS:
+        raise MetapropError(f"Invalid method {method!r}; must be one of {list(METHODS)}.")
+    if method_tau is None:
+        method_tau = "ML" if method == "GLMM" else "REML"
+    if method_tau not in TAU2:
+        raise MetapropError(f"Invalid method_tau {method_tau!r}; must be one of {sorted(TAU2)}.")
+    if prediction_df is None:
+        prediction_df = "k-1" if (hakn and conv.name == "metafor") else conv.prediction_df
+    if prediction_df not in PREDICTION_DF:
+        raise MetapropError(
+            f"Invalid prediction_df {prediction_df!r}; must be one of {list(PREDICTION_DF)}.")
+    if not (0 < level < 1):
+        raise MetapropError(f"Invalid level {level!r}; must be between 0 and 1.")
+    if not (incr >= 0 and math.isfinite(incr)):
+        raise MetapropError(f"Invalid incr {incr!r}; must be a number >= 0.")
+    x, n, labels = check_counts(events, total, studlab)
+    p, lo, hi = study_ci(x, n, method_ci, level)
+    if method == "GLMM":
+        if sm != "PLOGIT":
+            raise MetapropError("method 'GLMM' needs sm 'PLOGIT' (as R meta).")
+        if method_tau != "ML":
+            raise MetapropError("method 'GLMM' estimates tau^2 by maximum likelihood: "
+                                "method_tau must be 'ML' (as R meta).")
+        from .glmm import pool_glmm
+
+        return pool_glmm(x, n, labels, hakn=hakn, prediction_df=prediction_df, level=level,
+                         convention=conv.name, method_ci=method_ci, study=(p, lo, hi))
+
+    yi, vi, corrected = escalc(x, n, sm, incr, correct_yi=conv.praw_correct_yi)
+    k = len(yi)
+    notes: list[str] = []
+    if corrected.any():
+        notes.append(f"Continuity correction of {incr:g} added to events and non-events of "
+                     f"{int(corrected.sum())} {'study' if corrected.sum() == 1 else 'studies'} "
+                     "with 0 or n events.")
+    if sm == "PFT":
+        notes.append("Back-transformation of pooled values by Miller (1978) at the harmonic "
+                     f"mean of the sample sizes ({k / np.sum(1.0 / n):.2f}).")
+    w = 1.0 / vi
+    common = _wald(np.sum(w * yi) / np.sum(w), math.sqrt(1.0 / np.sum(w)), level)
+    if k == 1:
+        notes.append("Only one study: its own estimate is reported; no heterogeneity statistics.")
+        nan = float("nan")
+        return PoolResult(
+            sm=sm, method="Inverse", method_tau=method_tau, hakn=hakn, convention=conv.name,
+            level=level, incr=incr, method_ci=method_ci, prediction_df=prediction_df,
+            studlab=labels, events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
+            yi=tuple(map(float, yi)), vi=tuple(map(float, vi)),
+            corrected=tuple(map(bool, corrected)), study_p=tuple(map(float, p)),
+            study_lower=tuple(map(float, lo)), study_upper=tuple(map(float, hi)),
+            w_common=(100.0,), w_random=(100.0,), common=common, random=common,
+            pi=(nan, nan), tau2=nan, q=0.0, q_df=0, q_pvalue=nan, i2=nan, i2_ci=(nan, nan),
+            h=nan, notes=tuple(notes))
+    q, q_df, q_p, h, i2q = q_test(yi, vi)
+    tau2, random = random_effects(yi, vi, method_tau, hakn, level, conv.tau2_algorithm)
+    wr = 1.0 / (vi + tau2)
+    pi = prediction_interval(random.te, random.se, tau2, k, prediction_df, level)
+    if prediction_df == "k-2" and k < 3:
+        notes.append("Prediction interval with t(k-2) needs at least 3 studies.")
+    i2 = i2q if conv.i2 == "Q" else i2_tau2(vi, tau2)
+    return PoolResult(
+        sm=sm, method="Inverse", method_tau=method_tau, hakn=hakn, convention=conv.name,
+        level=level, incr=incr, method_ci=method_ci, prediction_df=prediction_df,
+        studlab=labels, events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
+        yi=tuple(map(float, yi)), vi=tuple(map(float, vi)), corrected=tuple(map(bool, corrected)),
+        study_p=tuple(map(float, p)), study_lower=tuple(map(float, lo)),
+        study_upper=tuple(map(float, hi)),
+        w_common=tuple(map(float, 100 * w / np.sum(w))),
+        w_random=tuple(map(float, 100 * wr / np.sum(wr))),
+        common=common, random=random, pi=pi, tau2=float(tau2), q=q, q_df=q_df, q_pvalue=q_p,
+        i2=float(i2), i2_ci=heterogeneity_i2_ci(q, k, level), h=h, notes=tuple(notes))

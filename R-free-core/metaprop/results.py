@@ -1,0 +1,185 @@
+"""Frozen results objects. Values are kept on the ``sm`` scale; ``to_dict`` adds proportions."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .measures import SM
+
+__all__ = ["Estimate", "PoolResult"]
+
+
+def _num(v):
+    """JSON-safe float: NaN and infinities become None."""
+    if v is None:
+        return None
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A pooled estimate on the ``sm`` scale with its Wald or Hartung-Knapp interval.
+
+    Attributes
+    ----------
+    te, se : float
+        Estimate and standard error.
+    lower, upper : float
+        Confidence limits.
+    statistic, pvalue : float
+        Test of ``te = 0`` (z, or t with ``df`` for Hartung-Knapp).
+    df : float or None
+        Degrees of freedom of the t distribution, None for z.
+    """
+
+    te: float
+    se: float
+    lower: float
+    upper: float
+    statistic: float
+    pvalue: float
+    df: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PoolResult:
+    """Result of :func:`metaprop.pool` or the GLMM fit: one meta-analysis of proportions.
+
+    Everything R meta prints for ``metaprop()``: the studies (events, total, proportion with
+    CI, weights), the common-effect and random-effects estimates, the prediction interval,
+    tau^2, tau, I^2 (with the Higgins-Thompson interval), H and Cochran's Q. Estimates are on
+    the ``sm`` scale (``te``); :meth:`proportion` back-transforms any of them.
+    """
+
+    sm: str
+    method: str
+    method_tau: str
+    hakn: bool
+    convention: str
+    level: float
+    incr: float
+    method_ci: str
+    prediction_df: str
+    studlab: tuple[str, ...]
+    events: tuple[int, ...]
+    total: tuple[int, ...]
+    yi: tuple[float, ...]
+    vi: tuple[float, ...]
+    corrected: tuple[bool, ...]
+    study_p: tuple[float, ...]
+    study_lower: tuple[float, ...]
+    study_upper: tuple[float, ...]
+    w_common: tuple[float, ...]
+    w_random: tuple[float, ...]
+    common: Estimate
+    random: Estimate
+    pi: tuple[float, float]
+    tau2: float
+    q: float
+    q_df: int
+    q_pvalue: float
+    i2: float
+    i2_ci: tuple[float, float]
+    h: float
+    q_lrt: float | None = None
+    q_lrt_pvalue: float | None = None
+    converged: bool = True
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def k(self) -> int:
+        """Number of studies."""
+        return len(self.events)
+
+    @property
+    def tau(self) -> float:
+        return math.sqrt(self.tau2) if math.isfinite(self.tau2) else float("nan")
+
+    @property
+    def n_total(self) -> int:
+        """Patients in all studies."""
+        return int(sum(self.total))
+
+    @property
+    def events_total(self) -> int:
+        return int(sum(self.events))
+
+    @property
+    def harmonic_mean_n(self) -> float:
+        return len(self.total) / sum(1.0 / n for n in self.total)
+
+    def proportion(self, values):
+        """Back-transform values on the ``sm`` scale to proportions (PFT: Miller, harmonic mean)."""
+        out = SM[self.sm].inverse(np.atleast_1d(np.asarray(values, dtype=float)), np.asarray(self.total))
+        return np.asarray(out, dtype=float)
+
+    def _p(self, v) -> float:
+        return float(self.proportion([v])[0]) if v is not None and math.isfinite(v) else float("nan")
+
+    def back(self, which: str = "random") -> tuple[float, float, float]:
+        """(estimate, lower, upper) as proportions for ``which`` in {"random", "common"}."""
+        e = self.random if which == "random" else self.common
+        return self._p(e.te), self._p(e.lower), self._p(e.upper)
+
+    def pi_proportion(self) -> tuple[float, float]:
+        return self._p(self.pi[0]), self._p(self.pi[1])
+
+    def to_dict(self) -> dict:
+        """JSON-safe dictionary: proportions for estimates, plus the ``sm``-scale values.
+
+        ``estimate``, ``ci_lower``, ``ci_upper`` are the random-effects estimate (the common-effect
+        one when k = 1); ``i2`` is in percent.
+        """
+        est, lo, hi = self.back("random")
+        pil, piu = self.pi_proportion()
+        ce, cl, cu = self.back("common")
+
+        def block(e: Estimate, p3):
+            return {
+                "proportion": _num(p3[0]), "ci_lower": _num(p3[1]), "ci_upper": _num(p3[2]),
+                "te": _num(e.te), "se": _num(e.se), "te_lower": _num(e.lower),
+                "te_upper": _num(e.upper), "statistic": _num(e.statistic),
+                "pvalue": _num(e.pvalue), "df": _num(e.df),
+            }
+
+        studies = [
+            {
+                "study": s, "events": int(x), "total": int(n), "proportion": _num(p),
+                "ci_lower": _num(lo_), "ci_upper": _num(hi_), "yi": _num(y), "vi": _num(v),
+                "incr_added": bool(c), "weight_common": _num(wc), "weight_random": _num(wr),
+            }
+            for s, x, n, p, lo_, hi_, y, v, c, wc, wr in zip(
+                self.studlab, self.events, self.total, self.study_p, self.study_lower,
+                self.study_upper, self.yi, self.vi, self.corrected, self.w_common, self.w_random,
+                strict=True,
+            )
+        ]
+        return {
+            "k": self.k, "events": self.events_total, "patients": self.n_total,
+            "sm": self.sm, "method": self.method, "method_tau": self.method_tau,
+            "hakn": self.hakn, "convention": self.convention, "prediction_df": self.prediction_df,
+            "level": self.level, "incr": self.incr, "method_ci": self.method_ci,
+            "estimate": _num(est), "ci_lower": _num(lo), "ci_upper": _num(hi),
+            "pi_lower": _num(pil), "pi_upper": _num(piu),
+            "tau2": _num(self.tau2), "tau": _num(self.tau),
+            "i2": _num(100 * self.i2) if self.i2 is not None else None,
+            "i2_lower": _num(100 * self.i2_ci[0]), "i2_upper": _num(100 * self.i2_ci[1]),
+            "h": _num(self.h), "q": _num(self.q), "q_df": self.q_df, "q_pvalue": _num(self.q_pvalue),
+            "q_lrt": _num(self.q_lrt), "q_lrt_pvalue": _num(self.q_lrt_pvalue),
+            "converged": self.converged,
+            "random": block(self.random, (est, lo, hi)),
+            "common": block(self.common, (ce, cl, cu)),
+            "pi_te": [_num(self.pi[0]), _num(self.pi[1])],
+            "harmonic_mean_n": _num(self.harmonic_mean_n),
+            "notes": list(self.notes),
+            "studies": studies,
+        }
+
+    def __str__(self) -> str:
+        from .report import format_pool
+
+        return format_pool(self)
