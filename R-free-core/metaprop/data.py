@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,8 @@ import pandas as pd
 
 from .errors import DataError
 
-__all__ = ["read_csv_text", "read_counts_csv", "read_table_csv"]
+__all__ = ["read_csv_text", "read_counts_csv", "read_table_csv", "load", "StudyData", "POPULATIONS",
+           "OUTCOMES", "study_label"]
 
 
 def read_csv_text(path) -> pd.DataFrame:
@@ -106,3 +108,138 @@ def read_table_csv(path) -> pd.DataFrame:
     if "year" in out.columns:
         out["year"] = pd.to_numeric(out["year"], errors="coerce")
     return out.reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# The project's data/ directory
+# ---------------------------------------------------------------------------------------------
+
+_PANDAS_TYPE = {"integer": "Int64", "number": "Float64", "string": "string", "boolean": "boolean"}
+
+#: populations of the review protocol (methods page): which ``inclusion`` values each admits
+POPULATIONS = {
+    "primary": ("primary",),
+    "with_retracted": ("primary", "sensitivity_retracted"),
+    "with_broader": ("primary", "sensitivity_population"),
+    "all": ("primary", "sensitivity_retracted", "sensitivity_population"),
+}
+OUTCOMES = {
+    "weaned": "Weaned from intravenous inotropes",
+    "discharged_alive": "Survival to hospital discharge",
+    "alive_12mo": "Survival at 12 months",
+    "died_followup": "Death during follow-up",
+}
+
+
+def study_label(row) -> str:
+    """'Cowburn 2005' from first author and year; 'PMID 21111981 (2010)' when unverified."""
+    author = row.get("first_author")
+    author = "" if author is None or pd.isna(author) else str(author).strip()
+    verified = row.get("first_author_verified")
+    if author and verified is True:
+        return f"{author.split()[0]} {int(row['year'])}"
+    if author:
+        return f"{author.split()[0]}* {int(row['year'])}"
+    sid = str(row["study_id"])
+    if sid.startswith("pmid"):
+        return f"PMID {sid[4:]} ({int(row['year'])})"
+    return f"{sid} ({int(row['year'])})"
+
+
+class StudyData:
+    """The validated contents of ``data/`` as typed pandas frames (use :func:`load`).
+
+    Attributes
+    ----------
+    studies, outcomes, analysis_sets, published : pandas.DataFrame
+        One frame per resource of ``datapackage.json``, typed from its Table Schema
+        (integer → Int64, number → Float64, boolean → boolean, string → string).
+    version, created : str
+        Data version and date from the data package.
+    """
+
+    def __init__(self, data_dir, descriptor: dict, frames: dict[str, pd.DataFrame]):
+        self.data_dir = Path(data_dir)
+        self.descriptor = descriptor
+        self.version = str(descriptor.get("version", ""))
+        self.created = str(descriptor.get("created", ""))[:10]
+        self.studies = frames["studies"]
+        self.outcomes = frames["outcomes"]
+        self.analysis_sets = frames["analysis_sets"]
+        self.published = frames["published"]
+        self.studies["label"] = [study_label(r) for _, r in self.studies.iterrows()]
+
+    def fields(self, resource: str) -> list[dict]:
+        """Table Schema fields of one resource (for the data dictionary)."""
+        res = next(r for r in self.descriptor["resources"] if r["name"] == resource)
+        return res["schema"]["fields"]
+
+    def counts(self, outcome: str, population: str = "primary", *,
+               drop_derived_from_percent: bool = False) -> pd.DataFrame:
+        """Study rows for one outcome: study_id, label, year, events, total, derivation, inclusion.
+
+        ``population`` is a key of :data:`POPULATIONS` or the name of a published analysis set
+        (``"hernandez2018"``). Rows are ordered by year, then label.
+        """
+        if outcome not in OUTCOMES:
+            raise DataError(f"Invalid outcome {outcome!r}; must be one of {sorted(OUTCOMES)}.")
+        oc = self.outcomes[self.outcomes["outcome"] == outcome]
+        df = oc.merge(self.studies[["study_id", "label", "year", "inclusion", "retracted", "n_crt"]],
+                      on="study_id", how="left")
+        if population in POPULATIONS:
+            df = df[df["inclusion"].isin(POPULATIONS[population])]
+        else:
+            sets = self.analysis_sets
+            ids = sets[(sets["analysis_set"] == population) & (sets["outcome"] == outcome)]["study_id"]
+            if ids.empty:
+                raise DataError(f"No analysis set {population!r} for outcome {outcome!r}.")
+            df = df[df["study_id"].isin(set(ids))]
+        if drop_derived_from_percent:
+            df = df[df["derivation"] != "derived_from_percent"]
+        cols = ["study_id", "label", "year", "events", "total", "derivation", "inclusion", "retracted",
+                "source", "location", "note"]
+        return df.sort_values(["year", "label"])[cols].reset_index(drop=True)
+
+    def missing(self, outcome: str, population: str = "primary") -> pd.DataFrame:
+        """Studies of ``population`` without a count for ``outcome`` (what contributors can fill)."""
+        have = set(self.outcomes.loc[self.outcomes["outcome"] == outcome, "study_id"])
+        st = self.studies[self.studies["inclusion"].isin(POPULATIONS[population])]
+        out = st[~st["study_id"].isin(have)]
+        out = out[["study_id", "label", "year", "n_crt", "source"]]
+        return out.sort_values(["year", "label"]).reset_index(drop=True)
+
+
+def _typed(df: pd.DataFrame, fields: list[dict]) -> pd.DataFrame:
+    out = pd.DataFrame(index=df.index)
+    for f in fields:
+        col = df[f["name"]].str.strip() if f["name"] in df.columns else pd.Series("", index=df.index)
+        kind = f.get("type", "string")
+        if kind == "boolean":
+            true = set(f.get("trueValues", ["true"]))
+            out[f["name"]] = col.map(lambda v, t=true: pd.NA if v == "" else v in t).astype("boolean")
+        elif kind in ("integer", "number"):
+            out[f["name"]] = pd.to_numeric(col.replace("", None)).astype(_PANDAS_TYPE[kind])
+        else:
+            out[f["name"]] = col.replace("", pd.NA).astype("string")
+    return out
+
+
+def load(data_dir="data", *, check: bool = True) -> StudyData:
+    """Read ``data_dir`` into a :class:`StudyData`, after :func:`metaprop.validate.validate`.
+
+    Raises :class:`DataError` listing every problem when the data are not valid, so that no
+    analysis ever runs on invalid data.
+    """
+    from .validate import format_problems, validate
+
+    data_dir = Path(data_dir)
+    if check:
+        problems = validate(data_dir)
+        if problems:
+            raise DataError(f"{len(problems)} problem(s) in {data_dir}:\n{format_problems(problems)}")
+    descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8-sig"))
+    frames = {}
+    for res in descriptor["resources"]:
+        raw = pd.read_csv(data_dir / res["path"], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        frames[res["name"]] = _typed(raw, res["schema"]["fields"])
+    return StudyData(data_dir, descriptor, frames)
