@@ -47,12 +47,12 @@ def _pool_kwargs(args) -> dict:
 
 
 def _counts(args):
-    from .data import read_counts_csv
+    from .csvfile import read_counts
 
     if args.file and (args.events is not None or args.total is not None):
         raise MetapropError("give either a CSV file or --events/--total, not both")
     if args.file:
-        return read_counts_csv(args.file)
+        return read_counts(args.file)[:3]
     if args.events is None or args.total is None:
         raise MetapropError("give a CSV file or both --events and --total")
     return args.events, args.total, None

@@ -28,8 +28,9 @@ import math
 import warnings
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
+from . import dist
 from .errors import ConvergenceWarning, MetapropError
 from .measures import escalc
 from .results import PoolResult
@@ -45,13 +46,14 @@ def _binom_ll(x, n, eta):
     return x * eta - n * np.logaddexp(0.0, eta)
 
 
-def glmm_loglik(mu: float, tau: float, x, n) -> float:
+def glmm_loglik(mu: float, tau: float, x, n, modes=None) -> float:
     r"""Marginal log-likelihood of the binomial-normal model.
 
     .. math:: \sum_i \log\int \operatorname{Bin}(x_i|n_i,\operatorname{expit}(\mu+u))\,\phi(u;0,\tau^2)\,du
 
     Binomial coefficients included; 7-node adaptive Gauss-Hermite quadrature; exact when
-    :math:`\tau = 0`.
+    :math:`\tau = 0`. ``modes``, an array, warm-starts the search for the conditional modes and
+    receives the new ones (the optimiser's successive calls differ little).
     """
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
@@ -62,18 +64,22 @@ def glmm_loglik(mu: float, tau: float, x, n) -> float:
     # conditional modes: safeguarded Newton on g'(u) = x - n expit(mu+u) - u/tau^2, which is
     # decreasing, with the root bracketed in [tau^2 (x - n), tau^2 x]
     lo, hi = t2 * (x - n), t2 * x
-    u = np.clip(np.zeros_like(x), lo, hi)
+    u = np.clip(np.zeros_like(x) if modes is None else modes, lo, hi)
+    polish = False
     for _ in range(200):
         p = special.expit(mu + u)
         grad = x - n * p - u / t2
         lo = np.where(grad > 0, u, lo)
         hi = np.where(grad < 0, u, hi)
         new = u + grad / (n * p * (1 - p) + 1.0 / t2)
-        new = np.where((new <= lo) | (new >= hi), 0.5 * (lo + hi), new)
-        done = np.max(np.abs(new - u)) < 1e-12 * max(1.0, float(np.max(np.abs(u))))
+        new = np.where((new < lo) | (new > hi), 0.5 * (lo + hi), new)
+        small = np.max(np.abs(new - u)) < 1e-9 * max(1.0, float(np.max(np.abs(u))))
         u = new
-        if done:
-            break
+        if polish:
+            break  # one Newton step past 1e-9: quadratic convergence leaves ~1e-18, so the
+        polish = small  # likelihood is a smooth function of (mu, tau), whatever the start
+    if modes is not None:
+        modes[:] = u
     p = special.expit(mu + u)
     sigma = 1.0 / np.sqrt(n * p * (1 - p) + 1.0 / t2)
     uu = u[:, None] + math.sqrt(2.0) * sigma[:, None] * NODES[None, :]
@@ -102,8 +108,12 @@ def _hessian(f, theta, steps):
 
 def _fit(x, n):
     """ML fit; returns (mu, tau, se_mu, converged, message)."""
+    from scipy.optimize import minimize  # imported here: only GLMM needs it
+
+    modes = np.zeros_like(x, dtype=float)
+
     def nll(th):
-        return -glmm_loglik(th[0], max(th[1], 0.0), x, n)
+        return -glmm_loglik(th[0], max(th[1], 0.0), x, n, modes)
 
     pbar = x.sum() / n.sum()
     mu0 = math.log(pbar / (1 - pbar)) if 0 < pbar < 1 else 0.0
@@ -113,8 +123,8 @@ def _fit(x, n):
     c = w.sum() - np.sum(w**2) / w.sum()
     tau0 = math.sqrt(max((q - (len(x) - 1)) / c, 0.0)) if c > 0 else 0.0
     best = None
-    for start in ((mu0, max(tau0, 0.3)), (mu0, 1.0), (mu0, 0.05)):
-        res = optimize.minimize(nll, np.array(start), method="L-BFGS-B", jac="3-point",
+    for start in ((mu0, max(tau0, 0.3)), (mu0, 0.05)):  # second start guards against tau -> 0
+        res = minimize(nll, np.array(start), method="L-BFGS-B", jac="3-point",
                                 bounds=[(-50, 50), (0.0, 50.0)],
                                 options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
@@ -122,6 +132,13 @@ def _fit(x, n):
     if best is None or not np.isfinite(best.fun):
         return float("nan"), float("nan"), float("nan"), False, "likelihood not finite"
     mu, tau = float(best.x[0]), float(best.x[1])
+    # converged when the gradient of the deviance vanishes (lme4 checks |gradient| < 0.002),
+    # whatever the optimiser's own stopping message (e.g. "ABNORMAL" line search at the optimum)
+    eps = 1e-5
+    g_mu = (nll([mu + eps, tau]) - nll([mu - eps, tau])) / (2 * eps)
+    g_tau = ((nll([mu, tau + eps]) - nll([mu, tau - eps])) / (2 * eps) if tau > eps
+             else (nll([mu, tau + eps]) - nll([mu, tau])) / eps)
+    grad_ok = abs(2 * g_mu) < 2e-3 and (abs(2 * g_tau) < 2e-3 or (tau <= eps and g_tau > 0))
     if abs(mu) > 49 or tau > 49:
         return mu, tau, float("nan"), False, "estimate at the edge of the parameter space"
     if tau < 1e-5:
@@ -137,7 +154,7 @@ def _fit(x, n):
         return mu, tau, float("nan"), False, "singular Hessian"
     if not (cov[0, 0] > 0 and np.all(np.linalg.eigvalsh(hess) > 0)):
         return mu, tau, float("nan"), False, "Hessian not positive definite"
-    return mu, tau, math.sqrt(cov[0, 0]), bool(best.success), str(best.message)
+    return mu, tau, math.sqrt(cov[0, 0]), grad_ok, str(best.message) if not grad_ok else ""
 
 
 def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, convention="meta",
@@ -175,8 +192,8 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         ll_sat = float(np.sum(special.xlogy(x, psat) + special.xlogy(n - x, 1 - psat)))
     ll_ce = float(np.sum(_binom_ll(x, n, np.full_like(x, common.te))))
     q_lrt = max(0.0, 2 * (ll_sat - ll_ce))
-    q_p = float(stats.chi2.sf(q, q_df)) if q_df > 0 else float("nan")
-    q_lrt_p = float(stats.chi2.sf(q_lrt, q_df)) if q_df > 0 else float("nan")
+    q_p = float(dist.chi2_sf(q, q_df)) if q_df > 0 else float("nan")
+    q_lrt_p = float(dist.chi2_sf(q_lrt, q_df)) if q_df > 0 else float("nan")
     yc, vc, corrected = escalc(x, n, "PLOGIT")
     if k == 1:
         mu, tau, se, converged, msg = common.te, 0.0, common.se, True, ""

@@ -25,8 +25,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
+from . import dist
 from .conventions import PREDICTION_DF, check_convention
 from .errors import MetapropError
 from .measures import check_sm, escalc
@@ -88,7 +88,7 @@ def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, f
         se = 0.5 * (math.log(q) - math.log(k - 1)) / (math.sqrt(2 * q) - math.sqrt(2 * k - 3))
     else:
         se = math.sqrt(1 / (2 * (k - 2)) * (1 - 1 / (3 * (k - 2) ** 2)))
-    z = stats.norm.ppf(1 - (1 - level) / 2)
+    z = dist.norm_ppf(1 - (1 - level) / 2)
     lh = math.log(max(h, 1.0))
 
     def i2(hv):
@@ -100,13 +100,13 @@ def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, f
 
 def _wald(te, se, level, df=None) -> Estimate:
     if df is None:
-        q = stats.norm.ppf(1 - (1 - level) / 2)
+        q = dist.norm_ppf(1 - (1 - level) / 2)
         stat = te / se if se > 0 else float("nan")
-        p = 2 * stats.norm.sf(abs(stat)) if se > 0 else float("nan")
+        p = 2 * dist.norm_sf(abs(stat)) if se > 0 else float("nan")
     else:
-        q = stats.t.ppf(1 - (1 - level) / 2, df)
+        q = dist.t_ppf(1 - (1 - level) / 2, df)
         stat = te / se if se > 0 else float("nan")
-        p = 2 * stats.t.sf(abs(stat), df) if se > 0 else float("nan")
+        p = 2 * dist.t_sf(abs(stat), df) if se > 0 else float("nan")
     return Estimate(float(te), float(se), float(te - q * se), float(te + q * se),
                     float(stat), float(p), df)
 
@@ -114,12 +114,12 @@ def _wald(te, se, level, df=None) -> Estimate:
 def prediction_interval(te: float, se: float, tau2: float, k: int, df: str, level: float):
     """Prediction interval ``te ± q * sqrt(tau2 + se^2)`` with ``q`` from t(k-1), t(k-2) or z."""
     if df == "z":
-        q = stats.norm.ppf(1 - (1 - level) / 2)
+        q = dist.norm_ppf(1 - (1 - level) / 2)
     else:
         d = k - 1 if df == "k-1" else k - 2
         if d < 1:
             return (float("nan"), float("nan"))
-        q = stats.t.ppf(1 - (1 - level) / 2, d)
+        q = dist.t_ppf(1 - (1 - level) / 2, d)
     half = q * math.sqrt(tau2 + se**2)
     return (float(te - half), float(te + half))
 
@@ -131,7 +131,7 @@ def q_test(yi, vi):
     mu = np.sum(w * yi) / np.sum(w)
     q = float(np.sum(w * (yi - mu) ** 2))
     df = k - 1
-    p = float(stats.chi2.sf(q, df)) if df > 0 else float("nan")
+    p = float(dist.chi2_sf(q, df)) if df > 0 else float("nan")
     h = math.sqrt(q / df) if df > 0 else float("nan")
     i2 = max(0.0, (q - df) / q) if df > 0 and q > 0 else (0.0 if df > 0 else float("nan"))
     return q, df, p, h, i2

@@ -24,8 +24,8 @@ import math
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from . import dist
 from .errors import MetapropError
 from .measures import escalc
 from .pooling import pool
@@ -142,7 +142,7 @@ def subgroup(table: pd.DataFrame, by: str, *, pooled: str = "random", **options)
         w = 1 / se[ok] ** 2
         qb = float(np.sum(w * (te[ok] - np.sum(w * te[ok]) / w.sum()) ** 2))
         df = int(ok.sum() - 1)
-        out.attrs["test"] = {"q_between": qb, "df": df, "p_value": float(stats.chi2.sf(qb, df))}
+        out.attrs["test"] = {"q_between": qb, "df": df, "p_value": float(dist.chi2_sf(qb, df))}
     else:
         out.attrs["test"] = {"q_between": float("nan"), "df": 0, "p_value": float("nan")}
     return out
@@ -211,7 +211,7 @@ def egger(events, total, labels=None, *, sm: str = "PLOGIT", incr: float = 0.5,
     cov = sigma2 * np.linalg.inv(X.T @ X)
     se = math.sqrt(cov[0, 0])
     t = beta[0] / se
-    p = 2 * stats.t.sf(abs(t), k - 2)
+    p = 2 * dist.t_sf(abs(t), k - 2)
     note = ("Fewer than 10 studies: the test has low power and cannot rule out small-study effects "
             "(Sterne et al. 2011)." if k < 10 else "")
     return pd.DataFrame([{"k": k, "sm": sm, "intercept": float(beta[0]), "se": se, "statistic": float(t),

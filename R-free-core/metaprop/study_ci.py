@@ -14,8 +14,8 @@ Wilson EB (1927). J Am Stat Assoc 22:209-212. doi:10.1080/01621459.1927.10502953
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
+from . import dist
 from .errors import MetapropError
 
 __all__ = ["study_ci", "METHOD_CI"]
@@ -52,11 +52,11 @@ def study_ci(events, total, method: str = "CP", level: float = 0.95):
     n = np.asarray(total, dtype=float)
     p = x / n
     alpha = 1 - level
-    z = stats.norm.ppf(1 - alpha / 2)
+    z = dist.norm_ppf(1 - alpha / 2)
     if key == "CP":
         with np.errstate(invalid="ignore"):
-            lo = np.where(x == 0, 0.0, stats.beta.ppf(alpha / 2, x, n - x + 1))
-            hi = np.where(x == n, 1.0, stats.beta.ppf(1 - alpha / 2, x + 1, n - x))
+            lo = np.where(x == 0, 0.0, dist.beta_ppf(alpha / 2, x, n - x + 1))
+            hi = np.where(x == n, 1.0, dist.beta_ppf(1 - alpha / 2, x + 1, n - x))
     elif key == "WS":
         centre = (x + z**2 / 2) / (n + z**2)
         half = z * np.sqrt(n) / (n + z**2) * np.sqrt(p * (1 - p) + z**2 / (4 * n))

@@ -2,8 +2,8 @@ r"""Between-study variance :math:`\tau^2`: one small function per estimator.
 
 Each takes ``yi, vi`` (length ``k``) and returns :math:`\hat\tau^2 \ge 0`. All are O(k) per
 evaluation: no k x k matrices (the hat-matrix traces of metafor reduce to sums for an
-intercept-only model). Root finding uses :func:`scipy.optimize.brentq` to 1e-12, tighter than
-metafor's own stopping rules, so results agree with R to within R's convergence tolerance.
+intercept-only model). Roots are found by Brent's method (:func:`zeroin`, R's ``uniroot``) to machine precision,
+tighter than metafor's own stopping rules, so results agree with R to within R's convergence tolerance.
 
 References
 ----------
@@ -15,7 +15,6 @@ Viechtbauer W (2005). J Educ Behav Stat 30:261-293. doi:10.3102/1076998603000326
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
 
 from .errors import MetapropError
 
@@ -52,7 +51,7 @@ def _root(f, scale: float) -> float:
     if f(0.0) <= 0:
         return 0.0
     hi = _upper_bracket(f, scale)
-    return float(optimize.brentq(f, 0.0, hi, xtol=1e-14, rtol=4 * np.finfo(float).eps, maxiter=500))
+    return zeroin(f, 0.0, hi, tol=1e-15, maxiter=1000)
 
 
 def tau2_pm(yi, vi, tol: float | None = None) -> float:

@@ -1,0 +1,91 @@
+"""Read a study CSV with the standard library's :mod:`csv` (no pandas: the command line stays fast).
+
+Accepts what spreadsheets save (UTF-8 with or without BOM, CRLF line ends) and turns everything
+else (missing, empty, binary, non-UTF-8, ragged rows, bad cells) into a
+:class:`~metaprop.errors.DataError` that names ``FILE:LINE:COLUMN``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from pathlib import Path
+
+from .errors import DataError
+
+__all__ = ["read_rows", "read_counts"]
+
+
+def read_rows(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """Header and ``(line number, cells)`` for each non-blank row (header = line 1)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read file ({exc.strerror or exc})") from None
+    if b"\x00" in raw:
+        raise DataError(f"{path}: not a text CSV file (contains NUL bytes)")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not valid UTF-8 text (save the file as CSV UTF-8)") from None
+    if not text.strip():
+        raise DataError(f"{path}: file is empty")
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+        rows = []
+        for cells in reader:
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            if len(cells) != len(header):
+                raise DataError(f"{path}:{reader.line_num}: row has {len(cells)} cells; "
+                                f"the header has {len(header)}")
+            rows.append((reader.line_num, cells))
+    except csv.Error as exc:
+        raise DataError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
+    return header, rows
+
+
+def _count(path, line: int, col: str, cell: str) -> int:
+    text = cell.strip()
+    if text == "":
+        raise DataError(f"{path}:{line}:{col}: empty cell; a count is required")
+    try:
+        v = float(text)
+    except ValueError:
+        raise DataError(f"{path}:{line}:{col}: {text!r} is not a number") from None
+    if not math.isfinite(v) or v != int(v):
+        raise DataError(f"{path}:{line}:{col}: {text!r} is not a whole number")
+    if v < 0:
+        raise DataError(f"{path}:{line}:{col}: {text} is negative")
+    return int(v)
+
+
+def read_counts(path):
+    """``(events, total, labels, extra)`` from a CSV with columns ``events,total`` (optional ``study``).
+
+    ``labels`` is None without a ``study`` column; ``extra`` maps every other column to its cells.
+    """
+    header, rows = read_rows(path)
+    missing = [c for c in ("events", "total") if c not in header]
+    if missing:
+        raise DataError(f"{path}:1: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'none'}")
+    if not rows:
+        raise DataError(f"{path}: no studies (k = 0)")
+    ie, it = header.index("events"), header.index("total")
+    events, total = [], []
+    for line, cells in rows:
+        x = _count(path, line, "events", cells[ie])
+        n = _count(path, line, "total", cells[it])
+        if n < 1:
+            raise DataError(f"{path}:{line}:total: total = {n}; must be at least 1")
+        if x > n:
+            raise DataError(f"{path}:{line}:events: {x} events > {n} total")
+        events.append(x)
+        total.append(n)
+    labels = [cells[header.index("study")] for _, cells in rows] if "study" in header else None
+    extra = {h: [cells[i] for _, cells in rows] for i, h in enumerate(header) if h not in ("events", "total")}
+    return events, total, labels, extra
