@@ -1,0 +1,225 @@
+"""Forest and funnel plots with plotnine, in the layout R meta / RevMan users know.
+
+The forest plot is one ggplot whose x axis holds, left to right: text columns (study, events,
+total), the proportion scale from 0 to 1 (squares sized by weight, confidence-interval whiskers,
+the pooled diamond and the prediction-interval bar), and text columns (proportion [95% CI],
+weight). :func:`forest_data` returns every number drawn, so tests can check the plot exactly.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from plotnine import (
+    aes,
+    annotate,
+    geom_point,
+    geom_polygon,
+    geom_segment,
+    geom_text,
+    ggplot,
+    labs,
+    scale_size_identity,
+    scale_x_continuous,
+    scale_y_continuous,
+    theme,
+)
+
+from .report import fmt_p
+from .results import PoolResult
+from .theme import FONT_SIZE, OKABE_ITO, theme_metaprop
+
+__all__ = ["forest_data", "forest_plot", "forest_alt_text", "funnel_plot", "funnel_alt_text", "save"]
+
+# x positions of the text columns around the [0, 1] data region
+X_STUDY, X_EVENTS, X_TOTAL = -1.05, -0.38, -0.18
+X_EST, X_WEIGHT = 1.06, 1.75
+X_MIN, X_MAX = -1.08, 1.86
+MAX_SQUARE = 8.0  # point size of the heaviest study; areas are proportional to weight
+
+
+def _pct(v) -> str:
+    return "" if v is None or not math.isfinite(v) else f"{100 * v:.1f}"
+
+
+def _ci_text(p, lo, hi) -> str:
+    if not all(v is not None and math.isfinite(v) for v in (p, lo, hi)):
+        return ""
+    return f"{100 * p:5.1f} [{100 * lo:5.1f}; {100 * hi:5.1f}]"
+
+
+def method_label(res: PoolResult) -> str:
+    if res.method == "GLMM":
+        return "Random effects (GLMM, logit)"
+    return f"Random effects ({res.sm}, {res.method_tau}{', HK' if res.hakn else ''})"
+
+
+def heterogeneity_label(res: PoolResult) -> str:
+    """'Heterogeneity: I^2 = 40%, tau^2 = 0.0026, Q = 6.67 (df = 4), p = 0.15' (R meta's line)."""
+    if res.k < 2:
+        return "Heterogeneity: not applicable (one study)"
+    i2 = "--" if not math.isfinite(res.i2) else f"{100 * res.i2:.0f}%"
+    return (f"Heterogeneity: I\u00b2 = {i2}, \u03c4\u00b2 = {res.tau2:.4f}, "
+            f"Q = {res.q:.2f} (df = {res.q_df}), p = {fmt_p(res.q_pvalue)}")
+
+
+def forest_data(res: PoolResult) -> dict[str, pd.DataFrame]:
+    """Everything the forest plot draws: ``studies``, ``pooled`` (diamond), ``pi``, ``text``.
+
+    y runs downwards from the header (y = k + 4.2) and the first study (y = k + 3) to the pooled
+    diamond (y = 2), the prediction interval (y = 1) and the heterogeneity line (y = -1). For a
+    GLMM, which has no study weights, ``weight`` is each study's share of the patients.
+    """
+    k = res.k
+    if res.method == "GLMM":  # the GLMM has no study weights: squares by sample size instead
+        w = 100 * np.asarray(res.total, dtype=float) / res.n_total
+    else:
+        w = np.asarray(res.w_random if k > 1 else [100.0])
+    studies = pd.DataFrame({
+        "study": res.studlab, "events": res.events, "total": res.total,
+        "p": res.study_p, "lower": res.study_lower, "upper": res.study_upper, "weight": w,
+        "y": np.arange(k, 0, -1, dtype=float) + 3.0,
+        "square": MAX_SQUARE * np.sqrt(w / w.max()),
+    })
+    pooled = pd.DataFrame()
+    pi = pd.DataFrame()
+    if k > 1:
+        est, lo, hi = res.back("random")
+        pooled = pd.DataFrame({"x": [lo, est, hi, est], "y": [2.0, 2.25, 2.0, 1.75],
+                               "estimate": est, "lower": lo, "upper": hi})
+        pil, piu = res.pi_proportion()
+        if math.isfinite(pil) and math.isfinite(piu):
+            pi = pd.DataFrame({"lower": [pil], "upper": [piu], "y": [1.0]})
+    header_y = k + 4.2
+    rows = [("Study", X_STUDY, header_y, "left", "bold"), ("Events", X_EVENTS, header_y, "right", "bold"),
+            ("Total", X_TOTAL, header_y, "right", "bold"),
+            (f"Proportion, % [{100 * res.level:g}% CI]", X_EST, header_y, "left", "bold"),
+            ("Patients" if res.method == "GLMM" else "Weight", X_WEIGHT + 0.08, header_y, "right", "bold")]
+    for _, s in studies.iterrows():
+        rows += [(s["study"], X_STUDY, s["y"], "left", "normal"),
+                 (str(s["events"]), X_EVENTS, s["y"], "right", "normal"),
+                 (str(s["total"]), X_TOTAL, s["y"], "right", "normal"),
+                 (_ci_text(s["p"], s["lower"], s["upper"]), X_EST, s["y"], "left", "normal"),
+                 (f"{s['weight']:.1f}%", X_WEIGHT + 0.08, s["y"], "right", "normal")]
+    if k > 1:
+        rows += [("Random effects model", X_STUDY, 2.0, "left", "bold"),
+                 (str(res.events_total), X_EVENTS, 2.0, "right", "bold"),
+                 (str(res.n_total), X_TOTAL, 2.0, "right", "bold"),
+                 (_ci_text(*res.back("random")), X_EST, 2.0, "left", "bold"),
+                 ("100%", X_WEIGHT + 0.08, 2.0, "right", "bold")]
+        if not pi.empty:
+            rows += [("Prediction interval", X_STUDY, 1.0, "left", "normal"),
+                     (f"      [{_pct(pi['lower'][0])}; {_pct(pi['upper'][0])}]", X_EST, 1.0, "left", "normal")]
+    rows.append((heterogeneity_label(res), X_STUDY, -1.0, "left", "normal"))
+    text = pd.DataFrame(rows, columns=["label", "x", "y", "ha", "fontweight"])
+    return {"studies": studies, "pooled": pooled, "pi": pi, "text": text}
+
+
+def forest_plot(res: PoolResult, title: str | None = None, caption: str | None = None,
+                width: float = 10.0):
+    """Forest plot of a :class:`PoolResult` (returns a plotnine ``ggplot``, sized in code).
+
+    Squares (area proportional to the random-effects weight; to sample size for a GLMM) with
+    Clopper-Pearson whiskers,
+    the pooled diamond, the prediction interval as a bar, a dashed line at the pooled estimate,
+    and columns of numbers; Okabe-Ito colours.
+    """
+    d = forest_data(res)
+    st, txt = d["studies"], d["text"]
+    height = 0.28 * (res.k + 7) + 0.9
+    p = (
+        ggplot()
+        + annotate("segment", x=0, xend=1, y=0.55, yend=0.55, color=OKABE_ITO["grey"], size=0.4)
+    )
+    for t in (0, 0.25, 0.5, 0.75, 1):
+        p += annotate("segment", x=t, xend=t, y=0.55, yend=0.42, color=OKABE_ITO["grey"], size=0.4)
+        p += annotate("text", x=t, y=0.3, label=f"{100 * t:g}", size=FONT_SIZE - 1, va="top",
+                      family="DejaVu Sans")
+    p += annotate("text", x=0.5, y=-0.25, label="Proportion (%)", size=FONT_SIZE, va="top",
+                  family="DejaVu Sans")
+    if not d["pooled"].empty:
+        est = d["pooled"]["estimate"][0]
+        p += annotate("segment", x=est, xend=est, y=0.55, yend=res.k + 3.6, linetype="dashed",
+                      color=OKABE_ITO["grey"], size=0.35)
+        p += geom_polygon(aes("x", "y"), data=d["pooled"], fill=OKABE_ITO["vermilion"],
+                          color=OKABE_ITO["black"], size=0.3)
+    if not d["pi"].empty:
+        p += geom_segment(aes(x="lower", xend="upper", y="y", yend="y"), data=d["pi"],
+                          color=OKABE_ITO["blue"], size=2.2)
+    p += geom_segment(aes(x="lower", xend="upper", y="y", yend="y"), data=st, color=OKABE_ITO["black"],
+                      size=0.45)
+    p += geom_point(aes("p", "y", size="square"), data=st, shape="s", fill=OKABE_ITO["blue"],
+                    color=OKABE_ITO["blue"])
+    for ha in ("left", "right"):
+        for fw in ("normal", "bold"):
+            sub = txt[(txt["ha"] == ha) & (txt["fontweight"] == fw)]
+            if not sub.empty:
+                p += geom_text(aes("x", "y", label="label"), data=sub, ha=ha, size=FONT_SIZE,
+                               fontweight=fw, family="DejaVu Sans")
+    p += scale_size_identity()
+    p += scale_x_continuous(limits=(X_MIN, X_MAX), breaks=[], expand=(0, 0))
+    p += scale_y_continuous(limits=(-1.5, res.k + 4.7), expand=(0, 0))
+    p += labs(x="", y="", title=title or "", caption=caption or "")
+    p += theme_metaprop() + theme(figure_size=(width, height), axis_text_x=None, axis_title_x=None,
+                                  dpi=150)
+    return p
+
+
+def forest_alt_text(res: PoolResult, outcome_label: str = "proportion") -> str:
+    """Alt text that states what the figure shows, with the pooled numbers."""
+    parts = [f"Forest plot of {outcome_label} in {res.k} {'study' if res.k == 1 else 'studies'} "
+             f"({res.n_total} patients): one square per study, sized by weight, with its 95% "
+             "confidence interval."]
+    if res.k > 1:
+        est, lo, hi = res.back("random")
+        parts.append(f"The diamond shows the pooled estimate, {100 * est:.1f}% (95% CI {100 * lo:.1f} "
+                     f"to {100 * hi:.1f}).")
+        pil, piu = res.pi_proportion()
+        if math.isfinite(pil):
+            parts.append(f"The blue bar is the 95% prediction interval, {100 * pil:.1f} to {100 * piu:.1f}%.")
+        parts.append(heterogeneity_label(res).replace("\u00b2", "^2").replace("\u03c4", "tau") + ".")
+    return " ".join(parts)
+
+
+def funnel_plot(fd: pd.DataFrame, sm: str, title: str | None = None, width: float = 6.0):
+    """Funnel plot from :func:`metaprop.sensitivity.funnel_data`: estimate vs standard error,
+    with the common-effect estimate and its pseudo 95% limits."""
+    te = float(fd["te_common"].iloc[0])
+    smax = float(fd["sei"].max()) * 1.1
+    se_grid = np.linspace(0, smax, 50)
+    lines = pd.DataFrame({"se": np.r_[se_grid, se_grid], "x": np.r_[te - 1.96 * se_grid, te + 1.96 * se_grid],
+                          "side": ["lower"] * 50 + ["upper"] * 50})
+    from plotnine import element_text, geom_line, geom_vline, scale_y_reverse
+
+    p = (ggplot(fd, aes("yi", "sei"))
+         + geom_line(aes("x", "se", group="side"), data=lines, linetype="dashed", color=OKABE_ITO["grey"])
+         + geom_vline(xintercept=te, color=OKABE_ITO["vermilion"])
+         + geom_point(color=OKABE_ITO["blue"], size=2.5)
+         + scale_y_reverse()
+         + labs(x=f"Study estimate ({sm} scale)", y="Standard error", title=title or "")
+         + theme_metaprop() + theme(figure_size=(width, width * 0.75), dpi=150,
+                                    axis_text_y=element_text(), axis_title_y=element_text()))
+    return p
+
+
+def funnel_alt_text(fd: pd.DataFrame, sm: str) -> str:
+    return (f"Funnel plot of {len(fd)} studies: each study's estimate on the {sm} scale against its "
+            "standard error (larger studies at the top), with the common-effect estimate (solid line) "
+            "and pseudo 95% limits (dashed). Asymmetry can suggest small-study effects; with fewer than "
+            "10 studies it cannot be judged reliably.")
+
+
+def save(p, path, width=None, height=None) -> None:
+    """Save a plot deterministically (no timestamps, fixed SVG ids), as PNG or SVG by suffix."""
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "metaprop"
+    path = str(path)
+    meta = {"Date": None, "Creator": None} if path.endswith(".svg") else {"Software": None}
+    fig = p.draw()
+    fig.savefig(path, metadata=meta, dpi=150)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

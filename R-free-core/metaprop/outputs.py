@@ -1,0 +1,197 @@
+"""The main job without Quarto: every result as JSON/CSV and every figure as SVG and PNG.
+
+:func:`analyse` runs every analysis the site shows, once; :func:`write_results` writes them to a
+folder, deterministically (same data, byte-identical files), into a temporary folder first so that
+a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .analyses import REPRODUCTIONS, headline, pool_primary, reproduce
+from .data import OUTCOMES, POPULATIONS, StudyData, load
+from .errors import MetapropError
+from .results import _num
+
+__all__ = ["analyse", "write_results", "SENSITIVITY_SETS", "summary_frame"]
+
+#: sensitivity analyses of the protocol: (key, label, population, drop derived-from-percent counts)
+SENSITIVITY_SETS = (
+    ("primary", "Primary analysis", "primary", False),
+    ("with_retracted", "Adding the retracted study", "with_retracted", False),
+    ("with_broader", "Adding broader populations", "with_broader", False),
+    ("all", "All candidate studies", "all", False),
+    ("no_percent_derived", "Without counts derived from percentages", "primary", True),
+)
+
+
+def _fit(data: StudyData, outcome: str, population: str, drop: bool):
+    counts = data.counts(outcome, population, drop_derived_from_percent=drop)
+    if counts.empty:
+        return counts, None, "no study reports this outcome in this set"
+    try:
+        return counts, pool_primary(counts), ""
+    except MetapropError as exc:
+        return counts, None, str(exc)
+
+
+def analyse(data: StudyData) -> dict:
+    """Every analysis the site shows, as plain Python objects (PoolResult and DataFrames)."""
+    from .sensitivity import cumulative, egger, funnel_data, leave_one_out, method_grid
+
+    out = {"headline": {}, "sets": {}, "loo": {}, "cumulative": {}, "grid": {}, "egger": {}, "funnel": {},
+           "missing": {}, "reproductions": []}
+    for o in OUTCOMES:
+        out["headline"][o] = headline(data, o)
+        out["missing"][o] = data.missing(o)
+        for key, _, pop, drop in SENSITIVITY_SETS:
+            out["sets"][(o, key)] = _fit(data, o, pop, drop)
+        counts = data.counts(o)
+        x, n, lab = counts["events"].to_numpy(int), counts["total"].to_numpy(int), list(counts["label"])
+        res = out["headline"][o]["result"]
+        opts = ({"sm": res.sm, "method": res.method, "method_tau": res.method_tau} if res is not None else {})
+        if len(counts) >= 2:
+            out["loo"][o] = leave_one_out(x, n, lab, **opts)
+            out["cumulative"][o] = cumulative(counts, by="year", **opts)
+            out["grid"][o] = method_grid(x, n, lab)
+        if len(counts) >= 3:
+            out["egger"][o] = egger(x, n, lab, sm="PLOGIT")
+            out["funnel"][o] = funnel_data(x, n, lab, sm="PLOGIT")
+    for rep in REPRODUCTIONS:
+        out["reproductions"].append((rep, reproduce(data, rep)))
+    return out
+
+
+@lru_cache(maxsize=4)
+def _cached(data_dir: str, stamp: tuple) -> tuple[StudyData, dict]:
+    data = load(data_dir)
+    return data, analyse(data)
+
+
+def site_results(data_dir="data") -> tuple[StudyData, dict]:
+    """(data, analyse(data)) cached per data folder and file times, for the pages."""
+    d = Path(data_dir)
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in d.glob("*") if p.is_file()))
+    return _cached(str(d), stamp)
+
+
+def summary_frame(results: dict) -> pd.DataFrame:
+    """One row per outcome and analysis set: k, events, patients, estimate, CI, PI, tau^2, I^2, method."""
+    rows = []
+    for (o, key), (counts, res, why) in results["sets"].items():
+        label = next(lbl for k, lbl, _, _ in SENSITIVITY_SETS if k == key)
+        row = {"outcome": o, "analysis": key, "analysis_label": label, "k": len(counts),
+               "events": int(counts["events"].sum()) if len(counts) else 0,
+               "patients": int(counts["total"].sum()) if len(counts) else 0}
+        if res is None:
+            rows.append(row | {"note": why})
+            continue
+        if res.k == 1:
+            est, lo, hi = res.study_p[0], res.study_lower[0], res.study_upper[0]
+            pil = piu = float("nan")
+        else:
+            est, lo, hi = res.back()
+            pil, piu = res.pi_proportion()
+        rows.append(row | {"estimate": est, "ci_lower": lo, "ci_upper": hi, "pi_lower": pil, "pi_upper": piu,
+                           "tau2": res.tau2, "i2": 100 * res.i2, "q": res.q, "q_df": res.q_df,
+                           "q_pvalue": res.q_pvalue, "sm": res.sm, "method": res.method,
+                           "method_tau": res.method_tau, "note": " ".join(res.notes)})
+    return pd.DataFrame(rows)
+
+
+def _clean(obj):
+    if isinstance(obj, float):
+        return _num(obj)
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item"):
+        return _clean(obj.item())
+    return obj
+
+
+def results_json(data: StudyData, results: dict) -> dict:
+    """Everything in one JSON-safe dictionary (proportions on the 0-1 scale)."""
+    sets = {}
+    for (o, key), (counts, res, why) in results["sets"].items():
+        sets.setdefault(o, {})[key] = res.to_dict() if res is not None else {"k": len(counts), "note": why}
+    reps = []
+    for rep, res in results["reproductions"]:
+        pub = data.published.set_index(["source", "outcome"]).loc[(rep.source, rep.outcome)]
+        reps.append({"source": rep.source, "outcome": rep.outcome, "citation": pub["citation"],
+                     "published_percent": [float(pub["estimate"]), float(pub["ci_lower"]), float(pub["ci_upper"])],
+                     "options": rep.options, "reproduced": res.to_dict() if res is not None else None,
+                     "why_not": rep.why_not or None})
+    return _clean({
+        "metaprop_version": __version__, "data_version": data.version, "data_date": data.created,
+        "primary_method": "GLMM (random-intercept logistic model), ML; PFT random effects when every study "
+                          "reports 100% or 0%",
+        "outcomes": OUTCOMES, "populations": {k: list(v) for k, v in POPULATIONS.items()},
+        "analyses": sets, "reproductions": reps,
+        "egger": {o: df.to_dict(orient="records")[0] for o, df in results["egger"].items()},
+    })
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    df.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
+
+
+def write_results(data_dir="data", out_dir="results", figures: bool = True) -> list[Path]:
+    """Write results.json, CSV tables and forest/funnel figures (SVG and PNG) to ``out_dir``.
+
+    Files are written to a temporary folder and moved into place only when all succeeded.
+    """
+    from .figures import forest_alt_text, forest_plot, funnel_alt_text, funnel_plot, save
+
+    data = load(data_dir)
+    results = analyse(data)
+    out_dir = Path(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=".metaprop-", dir=out_dir.parent if out_dir.parent.exists() else None))
+    try:
+        (tmp / "results.json").write_text(json.dumps(results_json(data, results), indent=2, sort_keys=True) + "\n")
+        _write_csv(summary_frame(results), tmp / "summary.csv")
+        for o in OUTCOMES:
+            for kind in ("loo", "cumulative", "grid"):
+                if o in results[kind]:
+                    _write_csv(results[kind][o], tmp / f"{kind}_{o}.csv")
+        alt = {}
+        if figures:
+            for o, h in results["headline"].items():
+                if h["result"] is not None:
+                    p = forest_plot(h["result"], title=OUTCOMES[o])
+                    for ext in ("svg", "png"):
+                        save(p, tmp / f"forest_{o}.{ext}")
+                    alt[f"forest_{o}"] = forest_alt_text(h["result"], OUTCOMES[o].lower())
+            for rep, res in results["reproductions"]:
+                if res is not None:
+                    p = forest_plot(res, title=f"{OUTCOMES[rep.outcome]}: {rep.source} as published")
+                    for ext in ("svg", "png"):
+                        save(p, tmp / f"forest_{rep.source}_{rep.outcome}.{ext}")
+                    alt[f"forest_{rep.source}_{rep.outcome}"] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
+            for o, fd in results["funnel"].items():
+                p = funnel_plot(fd, "PLOGIT", title=f"{OUTCOMES[o]}: funnel plot")
+                for ext in ("svg", "png"):
+                    save(p, tmp / f"funnel_{o}.{ext}")
+                alt[f"funnel_{o}"] = funnel_alt_text(fd, "logit")
+            (tmp / "alt_text.json").write_text(json.dumps(alt, indent=2, sort_keys=True) + "\n")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out_dir / f.name)
+            written.append(out_dir / f.name)
+        return written
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+__all__ += ["site_results", "results_json"]
