@@ -8,6 +8,7 @@ weight). :func:`forest_data` returns every number drawn, so tests can check the 
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -218,7 +219,7 @@ def save(p, path, width=None, height=None) -> None:
     matplotlib.rcParams["svg.hashsalt"] = "metaprop"
     path = str(path)
     meta = {"Date": None, "Creator": None} if path.endswith(".svg") else {"Software": None}
-    fig = p.draw()
+    fig = copy.deepcopy(p).draw()  # drawing mutates a ggplot: a second save would stack titles
     fig.savefig(path, metadata=meta, dpi=150)
     import matplotlib.pyplot as plt
 

@@ -1,0 +1,276 @@
+"""What the Quarto pages call: one object per build that answers each page's questions.
+
+Pages stay thin (one call per cell); every sentence with a number is built here, and tested.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import subprocess
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .analyses import PRIMARY, REPRODUCTIONS
+from .data import OUTCOMES
+from .outputs import SENSITIVITY_SETS, site_results
+
+__all__ = ["Site", "build_info", "software_versions", "fmt_estimate"]
+
+DASH = "\u2014"
+
+
+def fmt_estimate(h: dict) -> str:
+    """'97.1% (95% CI 64.2 to 99.8)' from a :func:`metaprop.analyses.headline` dict."""
+    if h.get("result") is None:
+        return "not estimable: no study reports it"
+    return f"{h['estimate']:.1f}% (95% CI {h['ci_lower']:.1f} to {h['ci_upper']:.1f})"
+
+
+def build_info(root=".") -> dict:
+    """Version, data version and date, and the commit the site is built from."""
+    commit = os.environ.get("GITHUB_SHA", "")
+    if not commit:
+        try:
+            commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                    timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            commit = ""
+    return {"metaprop_version": __version__, "commit": commit[:12] or "unknown"}
+
+
+def software_versions() -> pd.DataFrame:
+    """Python and package versions used in this build (printed on the methods page)."""
+    rows = [("Python", platform.python_version())]
+    for pkg in ("metaprop", "numpy", "scipy", "pandas", "plotnine", "matplotlib", "great-tables",
+                "frictionless"):
+        try:
+            rows.append((pkg, metadata.version(pkg)))
+        except metadata.PackageNotFoundError:
+            rows.append((pkg, "not installed"))
+    quarto = os.environ.get("QUARTO_VERSION") or DASH
+    rows.append(("Quarto", quarto))
+    return pd.DataFrame(rows, columns=["Software", "Version"])
+
+
+class Site:
+    """All results of one build, computed once from ``data_dir``."""
+
+    def __init__(self, data_dir="data"):
+        self.data_dir = Path(data_dir)
+        self.data, self.results = site_results(self.data_dir)
+
+    # -- headline ------------------------------------------------------------------------
+    def headline(self, outcome: str) -> dict:
+        return self.results["headline"][outcome]
+
+    def estimate(self, outcome: str) -> str:
+        return fmt_estimate(self.headline(outcome))
+
+    def prediction(self, outcome: str) -> str:
+        h = self.headline(outcome)
+        if h.get("result") is None or not math.isfinite(h.get("pi_lower", float("nan"))):
+            return "no prediction interval (fewer than 2 studies)"
+        return f"{h['pi_lower']:.1f} to {h['pi_upper']:.1f}%"
+
+    def evidence(self, outcome: str) -> str:
+        h = self.headline(outcome)
+        return f"{h['k']} {'study' if h['k'] == 1 else 'studies'}, {h['patients']} patients"
+
+    def headline_frame(self) -> pd.DataFrame:
+        rows = []
+        for o in ("weaned", "discharged_alive", "alive_12mo"):
+            h = self.headline(o)
+            res = h.get("result")
+            rows.append({"Outcome": OUTCOMES[o], "Estimate, % (95% CI)": self.estimate(o).replace("95% CI ", ""),
+                         "Prediction interval": self.prediction(o), "Evidence": self.evidence(o),
+                         "Method": DASH if res is None else ("GLMM (logit)" if res.method == "GLMM"
+                                                             else f"{res.sm}, {res.method_tau}")})
+        return pd.DataFrame(rows)
+
+    def headline_table(self):
+        from great_tables import GT
+
+        from .tables import house_style
+
+        return (GT(self.headline_frame()).tab_header(title="Pooled estimates, primary analysis",
+                                                     subtitle=f"Data version {self.data.version} "
+                                                              f"({self.data.created})")
+                .tab_source_note("Prediction interval: where the proportion in a new study is expected to lie. "
+                                 "One study: its own proportion and Clopper-Pearson interval.")
+                .pipe(house_style))
+
+    # -- figures -------------------------------------------------------------------------
+    def forest(self, outcome: str, width: float = 10.0):
+        from .figures import forest_plot
+
+        res = self.headline(outcome)["result"]
+        return forest_plot(res, width=width)
+
+    def forest_alt(self, outcome: str) -> str:
+        from .figures import forest_alt_text
+
+        res = self.headline(outcome)["result"]
+        return forest_alt_text(res, OUTCOMES[outcome].lower()) if res is not None else "No studies."
+
+    def reproduction_forest(self, source: str = "hernandez2018", outcome: str = "weaned"):
+        from .figures import forest_plot
+
+        return forest_plot(self.reproduction(source, outcome), width=10.0)
+
+    def reproduction_alt(self, source: str = "hernandez2018", outcome: str = "weaned") -> str:
+        from .figures import forest_alt_text
+
+        return forest_alt_text(self.reproduction(source, outcome), OUTCOMES[outcome].lower())
+
+    def funnel(self, outcome: str):
+        from .figures import funnel_plot
+
+        return funnel_plot(self.results["funnel"][outcome], "PLOGIT")
+
+    # -- reproduction --------------------------------------------------------------------
+    def reproduction(self, source: str, outcome: str):
+        for rep, res in self.results["reproductions"]:
+            if (rep.source, rep.outcome) == (source, outcome):
+                return res
+        raise KeyError((source, outcome))
+
+    def reproduction_sentence(self) -> str:
+        res = self.reproduction("hernandez2018", "weaned")
+        est, lo, hi = res.back()
+        n_total = len(REPRODUCTIONS)
+        n_ok = sum(r is not None for _, r in self.results["reproductions"])
+        return (f"Hernandez 2018 weaning reproduced exactly: {100 * est:.2f}% ({100 * lo:.2f} to {100 * hi:.2f}); "
+                f"{n_ok} of {n_total} published pooled results can be rebuilt from public data")
+
+    def reproduction_table(self):
+        from .tables import reproduction_table
+
+        return reproduction_table(self.data)
+
+    # -- outcome pages -------------------------------------------------------------------
+    def sets_table(self, outcome: str):
+        from .tables import results_table
+
+        rows = [(label, self.results["sets"][(outcome, key)][1]) for key, label, _, _ in SENSITIVITY_SETS
+                if self.results["sets"][(outcome, key)][1] is not None]
+        return results_table(rows, title=f"{OUTCOMES[outcome]}: primary and sensitivity analyses")
+
+    def loo_table(self, outcome: str):
+        from .tables import sensitivity_table
+
+        if outcome not in self.results["loo"]:
+            return None
+        return sensitivity_table(self.results["loo"][outcome], "omitted", "Leave-one-out (last row: all studies)")
+
+    def cumulative_table(self, outcome: str):
+        from .tables import sensitivity_table
+
+        if outcome not in self.results["cumulative"]:
+            return None
+        return sensitivity_table(self.results["cumulative"][outcome], "added",
+                                 "Cumulative meta-analysis by publication year")
+
+    def grid_table(self, outcome: str):
+        from .tables import grid_table
+
+        if outcome not in self.results["grid"]:
+            return None
+        return grid_table(self.results["grid"][outcome], title=f"{OUTCOMES[outcome]}: every method")
+
+    def published_frame(self, outcome: str) -> pd.DataFrame:
+        pub = self.data.published
+        pub = pub[pub["outcome"] == outcome]
+        rows = [{"Source": "This site (primary analysis)", "Estimate, % (95% CI)": self.estimate(outcome),
+                 "Note": self.evidence(outcome)}]
+        for _, p in pub.iterrows():
+            rows.append({"Source": p["citation"],
+                         "Estimate, % (95% CI)": f"{p['estimate']:g}% (95% CI {p['ci_lower']:g} to {p['ci_upper']:g})",
+                         "Note": p["note"] if pd.notna(p["note"]) else ""})
+        return pd.DataFrame(rows)
+
+    def published_table(self, outcome: str):
+        from great_tables import GT
+
+        from .tables import house_style
+
+        return GT(self.published_frame(outcome)).tab_header(title="Published estimates beside ours").pipe(
+            house_style)
+
+    def missing_sentence(self, outcome: str) -> str:
+        miss = self.results["missing"][outcome]
+        if miss.empty:
+            return "Every study in the primary analysis reports this outcome."
+        names = ", ".join(f"{r['label']} (n = {r['n_crt']})" for _, r in miss.iterrows())
+        return (f"{len(miss)} {'study' if len(miss) == 1 else 'studies'} of the primary analysis "
+                f"{'does' if len(miss) == 1 else 'do'} not report this outcome in the sources read: {names}. "
+                "A pull request with the count and its source will add them.")
+
+    def egger_sentence(self, outcome: str) -> str:
+        if outcome not in self.results["egger"]:
+            return "Egger's test needs at least 3 studies."
+        e = self.results["egger"][outcome].iloc[0]
+        return (f"Egger's test (logit scale, k = {e['k']}): intercept {e['intercept']:.2f}, "
+                f"t = {e['statistic']:.2f} (df = {e['df']}), p = {e['p_value']:.3f}. {e['note']}").strip()
+
+    # -- sensitivity page ----------------------------------------------------------------
+    def sensitivity_frame(self) -> pd.DataFrame:
+        from .outputs import summary_frame
+
+        df = summary_frame(self.results)
+        df = df[df["outcome"].isin(["weaned", "discharged_alive", "alive_12mo"])]
+        out = pd.DataFrame({
+            "Outcome": df["outcome"].map(OUTCOMES), "Analysis": df["analysis_label"], "k": df["k"],
+            "Events/total": [f"{e}/{t}" for e, t in zip(df["events"], df["patients"], strict=True)],
+            "Estimate, % (95% CI)": [DASH if pd.isna(e) else f"{100 * e:.1f} ({100 * lo:.1f} to {100 * hi:.1f})"
+                                     for e, lo, hi in zip(df.get("estimate"), df.get("ci_lower"),
+                                                          df.get("ci_upper"), strict=True)],
+        })
+        return out.reset_index(drop=True)
+
+    def sensitivity_table(self):
+        from great_tables import GT
+
+        from .tables import house_style
+
+        return (GT(self.sensitivity_frame(), groupname_col="Outcome")
+                .tab_header(title="How the estimates change with the studies included")
+                .pipe(house_style))
+
+    # -- studies, methods, data -----------------------------------------------------------
+    def study_table(self):
+        from .tables import study_table
+
+        return study_table(self.data)
+
+    def completeness_table(self):
+        from .tables import completeness_table
+
+        return completeness_table(self.data)
+
+    def protocol_frame(self) -> pd.DataFrame:
+        st = self.data.studies.sort_values(["year", "label"])
+        return pd.DataFrame({"Study": st["label"], "Inclusion": st["inclusion"],
+                             "Why": st["inclusion_reason"], "Hernandez 2018": st["hernandez2018"]})
+
+    def dictionary(self, resource: str):
+        from .tables import dictionary_table
+
+        return dictionary_table(self.data, resource)
+
+    def changelog(self) -> str:
+        return (self.data_dir / "CHANGELOG.md").read_text(encoding="utf-8").split("\n", 1)[1]
+
+    def version_line(self) -> str:
+        b = build_info()
+        return (f"data version {self.data.version} ({self.data.created}), metaprop {b['metaprop_version']}, "
+                f"commit {b['commit']}")
+
+    @cached_property
+    def primary_method(self) -> str:
+        return f"{PRIMARY['method']} ({PRIMARY['sm']}, tau^2 by {PRIMARY['method_tau']})"

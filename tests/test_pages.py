@@ -1,0 +1,75 @@
+"""Every .qmd page runs as Quarto would run it (cells and inline code, in order, in a fresh kernel).
+
+A page that would break the site's build fails here. Figures and tables are written to
+build/pages/ so that they can be looked at.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import yaml
+from qmd import parse_qmd, run_page
+
+from conftest import ROOT
+
+PAGES = sorted([ROOT / "index.qmd", *(ROOT / "analysis").glob("*.qmd")])
+OUT = ROOT / "build" / "pages"
+
+
+def test_every_page_is_in_the_site():
+    cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    assert cfg["project"]["execute-dir"] == "project"
+    assert cfg["format"]["html"]["html-table-processing"] == "none"
+    nav = yaml.safe_dump(cfg["website"]["navbar"])
+    for page in PAGES:
+        if page.name != "index.qmd":
+            assert f"analysis/{page.name}" in nav, page.name
+    expected = {"index", "weaning", "discharge", "survival-12mo", "mortality", "reproduction", "studies", "methods",
+                "sensitivity", "data", "cite"}
+    assert {p.stem for p in PAGES} == expected
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
+def test_page_runs_like_quarto(page):
+    run = run_page(page)
+    OUT.mkdir(parents=True, exist_ok=True)
+    for i, (piece, png) in enumerate(run.images()):
+        assert piece.options.get("fig-alt"), f"{page.name}: figure without fig-alt"
+        assert piece.options.get("label", "").startswith("fig-")
+        (OUT / f"{page.stem}-{i}.png").write_bytes(png)
+    for i, (_, html) in enumerate(run.html()):
+        (OUT / f"{page.stem}-{i}.html").write_text(html, encoding="utf-8")
+    for v in run.inline_values():
+        assert v and not re.search(r"\bnan\b|\bNone\b", v), f"{page.name}: inline value {v!r}"
+
+
+def test_pages_are_thin():
+    """No numbers typed into pages: the narrative may cite years and versions, not results."""
+    for page in PAGES:
+        _, pieces = parse_qmd(page.read_text())
+        for p in pieces:
+            if p.kind == "cell":
+                lines = [ln for ln in p.source.splitlines() if ln.strip() and not ln.startswith(("from ", "import "))]
+                assert len(lines) <= 12, f"{page.name}: a cell of {len(lines)} lines belongs in metaprop"
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+        assert not re.search(r"\b\d{2}\.\d\s?%", text), f"{page.name}: a typed-in percentage"
+
+
+def test_home_shows_2018_reproduction_and_live_estimates():
+    run = run_page(ROOT / "index.qmd")
+    values = " ".join(run.inline_values())
+    assert "93.45% (86.19 to 100.71)" in values
+    assert re.search(r"\d+\.\d% \(95% CI \d+\.\d to \d+\.\d\)", values)
+    assert "data version 1.0.0" in values
+
+
+def test_forest_plot_has_alt_text_everywhere():
+    for page in PAGES:
+        _, pieces = parse_qmd(page.read_text())
+        for p in pieces:
+            if p.kind == "cell" and ("forest" in p.source or "funnel" in p.source) and "include" not in p.options:
+                assert p.options.get("fig-alt") and p.options.get("fig-cap"), page.name
+
+
