@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# cffconvert pins jsonschema < 4, which the main environment cannot have: it gets its own venv
+CFF_VENV := .venv-cff
+CFF_STAMP := $(CFF_VENV)/.installed
 
 .PHONY: setup site results test lint validate benchmark references clean
 
@@ -13,7 +16,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
 	touch $(STAMP)
 
-setup: $(STAMP)
+$(CFF_STAMP):
+	$(PYTHON) -m venv $(CFF_VENV)
+	$(CFF_VENV)/bin/python -m pip install --quiet "cffconvert>=2,<3"
+	touch $(CFF_STAMP)
+
+setup: $(STAMP) $(CFF_STAMP)
 
 ## Main job: validate data/, render the site with Quarto if installed, else write results/.
 site: $(STAMP)
@@ -33,9 +41,9 @@ results: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/metaprop validate data
 
-test: $(STAMP)
+test: $(STAMP) $(CFF_STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	CFFCONVERT=$(abspath $(CFF_VENV)/bin/cffconvert) $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -48,4 +56,4 @@ references:
 	Rscript tests/reference/make_reference.R tests/reference/metafor_reference.json
 
 clean:
-	rm -rf $(VENV) results _site .quarto .pytest_cache
+	rm -rf $(VENV) $(CFF_VENV) results _site .quarto .pytest_cache build

@@ -230,6 +230,10 @@ class Site:
             "Estimate, % (95% CI)": [DASH if pd.isna(e) else f"{100 * e:.1f} ({100 * lo:.1f} to {100 * hi:.1f})"
                                      for e, lo, hi in zip(df.get("estimate"), df.get("ci_lower"),
                                                           df.get("ci_upper"), strict=True)],
+            "Prediction interval, %": [DASH if pd.isna(a) else f"{100 * a:.1f} to {100 * b:.1f}"
+                                       for a, b in zip(df["pi_lower"], df["pi_upper"], strict=True)],
+            "Method": [DASH if pd.isna(m) else ("GLMM (logit)" if m == "GLMM" else f"{sm}, {mt}")
+                       for m, sm, mt in zip(df["method"], df["sm"], df["method_tau"], strict=True)],
         })
         return out.reset_index(drop=True)
 

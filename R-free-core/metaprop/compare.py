@@ -1,0 +1,117 @@
+"""Before/after table of every pooled estimate between a git ref and the working tree.
+
+``metaprop compare origin/main`` is what the pull-request check posts: for each outcome and
+analysis set, k, events/total and the estimate with its CI at the base ref and now, and the change
+in percentage points. A base whose data do not validate is reported as such, not as an error.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from .data import OUTCOMES, StudyData, load
+from .errors import DataError, MetapropError
+from .outputs import SENSITIVITY_SETS, _fit
+
+__all__ = ["estimates", "compare_data", "compare_ref", "format_markdown", "MARKER"]
+
+MARKER = "<!-- metaprop-compare -->"
+
+
+def estimates(data: StudyData) -> pd.DataFrame:
+    """One row per outcome and analysis set: k, events, patients, estimate and CI (percent)."""
+    rows = []
+    for o in OUTCOMES:
+        for key, label, pop, drop in SENSITIVITY_SETS:
+            counts, res, why = _fit(data, o, pop, drop)
+            row = {"outcome": o, "analysis": key, "k": len(counts),
+                   "events": int(counts["events"].sum()) if len(counts) else 0,
+                   "patients": int(counts["total"].sum()) if len(counts) else 0,
+                   "estimate": float("nan"), "ci_lower": float("nan"), "ci_upper": float("nan")}
+            if res is not None:
+                est, lo, hi = ((res.study_p[0], res.study_lower[0], res.study_upper[0]) if res.k == 1
+                               else res.back())
+                row.update(estimate=100 * est, ci_lower=100 * lo, ci_upper=100 * hi)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare_data(base: StudyData | None, head: StudyData) -> pd.DataFrame:
+    """Merge the estimates of two datasets (``base`` None: the base did not validate)."""
+    after = estimates(head)
+    if base is None:
+        before = after[["outcome", "analysis"]].assign(k=pd.NA, events=pd.NA, patients=pd.NA,
+                                                       estimate=float("nan"), ci_lower=float("nan"),
+                                                       ci_upper=float("nan"))
+    else:
+        before = estimates(base)
+    out = before.merge(after, on=["outcome", "analysis"], suffixes=("_before", "_after"))
+    out["change"] = out["estimate_after"] - out["estimate_before"]
+    return out
+
+
+def _data_at_ref(ref: str, data_dir: str, repo: str, dest: Path) -> Path:
+    """Extract ``data_dir`` as it is at ``ref`` into ``dest`` with ``git archive``."""
+    try:
+        archive = subprocess.run(["git", "-C", repo, "archive", "--format=tar", ref, data_dir],
+                                 capture_output=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", b"") or b""
+        raise MetapropError(f"cannot read {data_dir}/ at git ref {ref!r}: "
+                            f"{detail.decode(errors='replace').strip() or exc}") from None
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest / data_dir
+
+
+def compare_ref(base_ref: str, data_dir: str = "data", repo: str = ".") -> pd.DataFrame:
+    """Compare ``data_dir`` in the working tree with the same folder at ``base_ref``."""
+    head = load(Path(repo) / data_dir)
+    with tempfile.TemporaryDirectory() as tmp:
+        base_dir = _data_at_ref(base_ref, data_dir, repo, Path(tmp))
+        try:
+            base = load(base_dir)
+        except DataError:
+            base = None
+    table = compare_data(base, head)
+    table.attrs["base_ref"] = base_ref
+    table.attrs["base_valid"] = base is not None
+    table.attrs["versions"] = (None if base is None else base.version, head.version)
+    return table
+
+
+def _cell(k, e, n, est, lo, hi) -> str:
+    if pd.isna(k):
+        return "—"
+    if pd.isna(est):
+        return f"k = {k}: not estimable"
+    return f"{est:.1f} ({lo:.1f} to {hi:.1f}), k = {k}, {e}/{n}"
+
+
+def format_markdown(table: pd.DataFrame) -> str:
+    """The pull-request comment: a Markdown table, changed rows first marked in bold."""
+    labels = {k: lbl for k, lbl, _, _ in SENSITIVITY_SETS}
+    base_v, head_v = table.attrs.get("versions", (None, None))
+    lines = [MARKER, "### How this pull request changes the pooled estimates", ""]
+    if not table.attrs.get("base_valid", True):
+        lines.append(f"The data at `{table.attrs.get('base_ref')}` do not validate; only the new values are shown.")
+        lines.append("")
+    lines.append(f"Data version {base_v or '—'} → {head_v}. Estimates in %, 95% CI; primary method GLMM "
+                 "(PFT random effects when every study reports 100% or 0%).")
+    lines += ["", "| outcome | analysis | before | after | change (points) |", "|---|---|---|---|---|"]
+    changed = 0
+    for _, r in table.iterrows():
+        before = _cell(r["k_before"], r["events_before"], r["patients_before"], r["estimate_before"],
+                       r["ci_lower_before"], r["ci_upper_before"])
+        after = _cell(r["k_after"], r["events_after"], r["patients_after"], r["estimate_after"],
+                      r["ci_lower_after"], r["ci_upper_after"])
+        delta = "" if pd.isna(r["change"]) else f"{r['change']:+.1f}"
+        differs = before != after
+        changed += differs
+        row = f"| {OUTCOMES[r['outcome']]} | {labels[r['analysis']]} | {before} | {after} | {delta} |"
+        lines.append(row.replace(f"| {after} |", f"| **{after}** |") if differs else row)
+    lines += ["", f"{changed} of {len(table)} estimates change."]
+    return "\n".join(lines)

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Release assets for tag $1 into folder $2: the data package (zip), results.json and the rendered
+# site (zip). Run after `make site`; used by .github/workflows/release.yml and testable locally.
+set -euo pipefail
+tag="$1"
+out="$2"
+mkdir -p "$out"
+py="${PYTHON:-.venv/bin/python}"
+"$py" -m metaprop results --out results --no-figures > /dev/null
+"$py" -m zipfile -c "$out/data-package-${tag}.zip" data/datapackage.json data/*.csv data/CHANGELOG.md CITATION.cff
+cp results/results.json "$out/results-${tag}.json"
+if [ -d _site ]; then
+  "$py" -m zipfile -c "$out/site-${tag}.zip" _site
+else
+  echo "no _site/ (Quarto not installed): site asset skipped" >&2
+fi
+ls "$out"

@@ -1,0 +1,173 @@
+"""Workflows (zizmor, schema, pins), citation metadata, release assets and `metaprop compare`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+
+import pytest
+import yaml
+
+from conftest import ROOT, load_json
+
+WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+BIN = ROOT / ".venv" / "bin"
+
+
+def _tool(name):
+    path = BIN / name
+    return str(path) if path.exists() else shutil.which(name) or name
+
+
+def test_zizmor_finds_nothing_medium_or_above():
+    out = subprocess.run([_tool("zizmor"), "--offline", "--format", "json", "--min-severity", "medium",
+                          *map(str, WORKFLOWS)], capture_output=True, text=True)
+    findings = json.loads(out.stdout or "[]")
+    assert findings == [], json.dumps(findings, indent=1)[:3000]
+
+
+def test_workflows_and_issue_form_match_github_schemas():
+    for schema, files in (("vendor.github-workflows", WORKFLOWS),
+                          ("vendor.github-issue-forms", sorted((ROOT / ".github" / "ISSUE_TEMPLATE").glob("add*.yml")))):
+        assert files
+        out = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
+                             capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout + out.stderr
+
+
+def _pins():
+    text = (ROOT / ".github" / "actions-pins.md").read_text()
+    return {(m.group(1), m.group(3)): m.group(2)
+            for m in re.finditer(r"^\| ([\w./-]+)[^|]*\| (v[\d.]+) \| ([0-9a-f]{40}) \|", text, re.M)}
+
+
+def test_every_action_pinned_to_a_verified_sha_with_its_version():
+    pins = _pins()
+    assert pins
+    for wf in WORKFLOWS:
+        for m in re.finditer(r"uses:\s*([\w./-]+)@(\S+)(?:\s*#\s*(\S+))?", wf.read_text()):
+            action, ref, comment = m.groups()
+            repo = "/".join(action.split("/")[:2])
+            assert re.fullmatch(r"[0-9a-f]{40}", ref), f"{wf.name}: {action}@{ref} not pinned to a SHA"
+            assert (repo, ref) in pins, f"{wf.name}: {action}@{ref} is not in the verified list"
+            assert comment == pins[(repo, ref)], f"{wf.name}: {action} comment {comment} != {pins[(repo, ref)]}"
+
+
+def test_workflow_hardening():
+    for wf in WORKFLOWS:
+        text = wf.read_text()
+        doc = yaml.safe_load(text)
+        on = doc.get(True, doc.get("on"))
+        assert "pull_request_target" not in (on if isinstance(on, dict) else {}), wf.name
+        assert doc["permissions"] == {"contents": "read"}, f"{wf.name}: top-level permissions must be read-only"
+        for name, job in doc["jobs"].items():
+            for step in job.get("steps", []):
+                if "actions/checkout" in step.get("uses", ""):
+                    assert step["with"]["persist-credentials"] is False, f"{wf.name}:{name}"
+                assert "${{" not in step.get("run", ""), f"{wf.name}:{name}: expression inside run:"
+
+
+def test_pages_deploy_only_after_tests_and_never_overlapping():
+    doc = yaml.safe_load((ROOT / ".github/workflows/pages.yml").read_text())
+    assert doc["concurrency"] == {"group": "pages", "cancel-in-progress": False}
+    jobs = doc["jobs"]
+    assert jobs["build"]["needs"] == "test" and jobs["deploy"]["needs"] == "build"
+    assert jobs["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
+    paths = doc[True]["push"]["paths"]
+    assert {"data/**", "analysis/**", "R-free-core/**"} <= set(paths)
+
+
+def test_ci_runs_readme_commands_and_compares_data_prs():
+    text = (ROOT / ".github/workflows/ci.yml").read_text()
+    assert "make test" in text and "metaprop validate data" in text and "make site" in text
+    assert "metaprop compare" in text and "upload-artifact" in text
+    readme = (ROOT / "README.md").read_text()
+    assert "make site" in readme and "make test" in readme
+    assert "make test" in (ROOT / ".ci/run").read_text()
+
+
+def test_citation_cff_is_valid_and_versions_agree():
+    cff = os.environ.get("CFFCONVERT") or str(ROOT / ".venv-cff/bin/cffconvert")
+    assert os.path.exists(cff), "cffconvert not installed: run `make setup` (it makes .venv-cff)"
+    out = subprocess.run([cff, "--validate", "-i", str(ROOT / "CITATION.cff")], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    assert str(yaml.safe_load((ROOT / "CITATION.cff").read_text())["version"]) == version
+    assert json.loads((ROOT / ".zenodo.json").read_text())["version"] == version
+    check = [sys.executable, str(ROOT / "scripts/check_release_version.py")]
+    assert subprocess.run([*check, f"v{version}"], capture_output=True).returncode == 0
+    assert subprocess.run([*check, "v99.0.0"], capture_output=True).returncode == 1
+
+
+def test_release_assets(tmp_path):
+    out = tmp_path / "dist"
+    env = os.environ | {"PYTHON": sys.executable}
+    r = subprocess.run(["bash", "scripts/release_assets.sh", "v0.1.0", str(out)], cwd=ROOT, env=env,
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    names = {p.name for p in out.iterdir()}
+    assert {"data-package-v0.1.0.zip", "results-v0.1.0.json"} <= names
+    res = json.loads((out / "results-v0.1.0.json").read_text())
+    assert res["data_version"] == json.loads((ROOT / "data/datapackage.json").read_text())["version"]
+    import zipfile
+
+    with zipfile.ZipFile(out / "data-package-v0.1.0.zip") as z:
+        # a Frictionless package: datapackage.json beside the CSVs it names, at the root
+        assert {"datapackage.json", "outcomes.csv", "studies.csv", "CITATION.cff"} <= set(z.namelist())
+    text = (ROOT / ".github/workflows/release.yml").read_text()
+    assert "release_assets.sh" in text and "gh release create" in text and "dist/*" in text
+
+
+def test_footer_shows_version_date_and_commit(tmp_path):
+    cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    footer = json.dumps(cfg["website"]["page-footer"])
+    for key in ("data.version", "data.date", "build.commit", "metaprop.version"):
+        assert f"var {key}" in footer
+    from metaprop.data import load
+    from metaprop.site_build import write_variables
+
+    shutil.copy(ROOT / "CITATION.cff", tmp_path)
+    vars_ = yaml.safe_load(write_variables(tmp_path, load(ROOT / "data")).read_text())
+    assert vars_["data"]["version"] == "1.0.0" and vars_["build"]["commit"]
+
+
+@pytest.fixture()
+def repo(tmp_path):
+    """A git repository holding a copy of data/, committed once."""
+    shutil.copytree(ROOT / "data", tmp_path / "data", ignore=shutil.ignore_patterns("scripts"))
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    return tmp_path
+
+
+def test_compare_against_git_ref(repo, run_cli):
+    """Change Hara 2011's weaning count; only weaning rows move, and 'before' is metafor's GLMM."""
+    f = repo / "data" / "outcomes.csv"
+    f.write_text(f.read_text().replace("hara2011,weaned,9,14", "hara2011,weaned,12,14"))
+    code, out, err = run_cli("compare", "HEAD", "--repo", repo, "--json")
+    assert code == 0, err
+    rows = {(r["outcome"], r["analysis"]): r for r in json.loads(out)}
+    before = rows[("weaned", "primary")]
+    # metafor rma.glmm on the five weaning counts (tests/reference/metafor_reference.json)
+    ref = load_json("metafor_reference.json")["crt2018_weaning"]["GLMM"]
+    assert before["estimate_before"] == pytest.approx(100 * ref["p"], abs=0.01)
+    assert before["ci_lower_before"] == pytest.approx(100 * ref["p_lb"], abs=0.03)
+    assert before["events_before"] == 59 and before["events_after"] == 62
+    assert before["change"] != 0
+    for (o, _), r in rows.items():
+        if o != "weaned":
+            assert r["change"] == 0 or r["estimate_before"] is None
+    code, md, _ = run_cli("compare", "HEAD", "--repo", repo)
+    assert md.startswith("<!-- metaprop-compare -->") and "| outcome | analysis | before | after |" in md
+
+
+def test_compare_bad_ref(repo, run_cli):
+    code, _, err = run_cli("compare", "no-such-ref", "--repo", repo)
+    assert code == 2 and "no-such-ref" in err
