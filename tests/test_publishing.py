@@ -33,7 +33,8 @@ def test_zizmor_finds_nothing_medium_or_above():
 
 def test_workflows_and_issue_form_match_github_schemas():
     for schema, files in (("vendor.github-workflows", WORKFLOWS),
-                          ("vendor.github-issue-forms", sorted((ROOT / ".github" / "ISSUE_TEMPLATE").glob("add*.yml")))):
+                          ("vendor.github-issue-forms",
+                           sorted((ROOT / ".github" / "ISSUE_TEMPLATE").glob("add*.yml")))):
         assert files
         out = subprocess.run([_tool("check-jsonschema"), "--builtin-schema", schema, *map(str, files)],
                              capture_output=True, text=True)

@@ -26,8 +26,8 @@ def estimates(data: StudyData) -> pd.DataFrame:
     """One row per outcome and analysis set: k, events, patients, estimate and CI (percent)."""
     rows = []
     for o in OUTCOMES:
-        for key, label, pop, drop in SENSITIVITY_SETS:
-            counts, res, why = _fit(data, o, pop, drop)
+        for key, _label, pop, drop in SENSITIVITY_SETS:
+            counts, res, _why = _fit(data, o, pop, drop)
             row = {"outcome": o, "analysis": key, "k": len(counts),
                    "events": int(counts["events"].sum()) if len(counts) else 0,
                    "patients": int(counts["total"].sum()) if len(counts) else 0,
