@@ -110,6 +110,18 @@ def test_every_problem_reported_not_just_the_first(broken):
         assert where in text
 
 
+def test_reordered_columns_are_accepted_and_still_located(broken):
+    import csv
+
+    f = broken / "outcomes.csv"
+    rows = list(csv.reader(f.open(encoding="utf-8", newline="")))
+    with f.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, lineterminator="\n").writerows([[r[3], r[2], *r[:2], *r[4:]] for r in rows])
+    assert validate(broken) == []
+    edit(f, 8, "14,9,hara2011", "x,9,hara2011")
+    assert [str(p).split("data/")[-1] for p in validate(broken)] == ["outcomes.csv:8:total: 'x' is not a valid integer"]
+
+
 def test_spreadsheet_saved_files_are_accepted(broken):
     for f in broken.glob("*.csv"):
         f.write_bytes(b"\xef\xbb\xbf" + f.read_bytes().replace(b"\n", b"\r\n"))
@@ -155,3 +167,22 @@ def test_frictionless_agrees_data_is_valid():
 
     report = frictionless.Package(str(DATA / "datapackage.json")).validate()
     assert report.valid, report.flatten(["rowNumber", "fieldName", "type"])
+
+
+@pytest.mark.parametrize("mutate, words", [
+    (lambda d: (d / "studies.csv").write_bytes(b"\xef\xbb\xbf"), "studies.csv: file is empty"),
+    (lambda d: (d / "outcomes.csv").write_text(
+        (d / "outcomes.csv").read_text().replace(",note\n", ",note,extra\n", 1)), "unknown column 'extra'"),
+    (lambda d: (d / "outcomes.csv").write_text(
+        (d / "outcomes.csv").read_text().replace("study_id,outcome,events", "study_id,outcome,evnts", 1)),
+     "outcomes.csv:1:"),
+    (lambda d: (d / "datapackage.json").write_text(
+        (d / "datapackage.json").read_text().replace('"schema"', '"schemx"', 1)), "has no Table Schema fields"),
+    (lambda d: (d / "outcomes.csv").write_text(
+        (d / "outcomes.csv").read_text() + '"unclosed,weaned,1,2,reported,x,y,\n'), "outcomes.csv:"),
+])
+def test_structural_faults_never_traceback(broken, run_cli, mutate, words):
+    mutate(broken)
+    code, _, err = run_cli("validate", broken)
+    assert code == 1 and "Traceback" not in err
+    assert words in err, err

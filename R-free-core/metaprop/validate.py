@@ -56,7 +56,7 @@ def _precheck(path: Path, label: str) -> list[Problem]:
     if not path.is_file():
         return [Problem(label, None, None, "file not found")]
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw.replace(b"\xef\xbb\xbf", b"", 1).strip():
         return [Problem(label, None, None, "file is empty; a header line is required")]
     if b"\x00" in raw:
         return [Problem(label, None, None, "not a text CSV file (contains NUL bytes)")]
@@ -89,10 +89,18 @@ def _message(err) -> str:
         values = ", ".join(map(repr, getattr(err, "field_values", []) or []))
         ref = getattr(err, "reference_name", "") or "the referenced table"
         return f"{values} not found in {ref}" if values else note
+    field = getattr(err, "field_name", None)
+    label = getattr(err, "label", None)
     if kind == "missing-label":
-        return f"missing column (expected by the schema): {note}"
-    if kind in ("extra-label", "incorrect-label", "duplicate-label", "blank-label"):
-        return f"{err.title.lower()}: {note}"
+        return f"missing column {field!r} (the schema expects it)"
+    if kind == "incorrect-label":
+        return f"column {label!r} where the schema expects {field!r}"
+    if kind == "extra-label":
+        return f"unknown column {label!r} (not in the schema; add it to datapackage.json first)"
+    if kind == "duplicate-label":
+        return f"column {label!r} appears twice"
+    if kind == "blank-label":
+        return f"empty column name where the schema expects {field!r}"
     if kind == "blank-row":
         return "blank row"
     return f"{err.title}: {note}" if note else err.message
@@ -210,7 +218,14 @@ def validate(data_dir="data") -> list[Problem]:
     list of Problem
         Sorted by file and line.
     """
-    data_dir = Path(data_dir)
+    try:
+        return _validate(Path(data_dir))
+    except Exception as exc:  # last line of defence: a located message, never a traceback
+        return [Problem(str(Path(data_dir) / "datapackage.json"), None, None,
+                        f"could not be validated ({type(exc).__name__}: {exc}); check its structure")]
+
+
+def _validate(data_dir: Path) -> list[Problem]:
     dp_label = str(data_dir / "datapackage.json")
     labels = {"_package": dp_label}
     try:
@@ -218,6 +233,9 @@ def validate(data_dir="data") -> list[Problem]:
         resources = descriptor["resources"]
         names = [r["name"] for r in resources]
         paths = [r["path"] for r in resources]
+        for r in resources:
+            if not isinstance(r.get("schema"), dict) or not r["schema"].get("fields"):
+                return [Problem(dp_label, None, None, f"resource {r['name']!r} has no Table Schema fields")]
     except FileNotFoundError:
         return [Problem(dp_label, None, None, "file not found")]
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:

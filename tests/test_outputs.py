@@ -1,0 +1,83 @@
+"""`metaprop results`: deterministic files, and the forest plot's data checked number by number."""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import json
+
+import numpy as np
+import pytest
+
+from metaprop import pool
+from metaprop.figures import forest_data, forest_plot, save
+
+from conftest import ROOT
+
+
+def test_results_are_byte_identical_and_complete(tmp_path, run_cli):
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert run_cli("results", "--data-dir", ROOT / "data", "--out", a)[0] == 0
+    assert run_cli("results", "--data-dir", ROOT / "data", "--out", b)[0] == 0
+    names = sorted(p.name for p in a.iterdir())
+    assert names == sorted(p.name for p in b.iterdir())
+    match, mismatch, errors = filecmp.cmpfiles(a, b, names, shallow=False)
+    assert not mismatch and not errors
+    digest = {n: hashlib.md5((a / n).read_bytes()).hexdigest() for n in names}  # noqa: S324 - identity only
+    assert len(set(digest.values())) == len(names)
+    for outcome in ("weaned", "discharged_alive", "alive_12mo", "died_followup"):
+        assert {f"forest_{outcome}.svg", f"forest_{outcome}.png"} <= set(names)
+    assert {"results.json", "summary.csv", "alt_text.json", "forest_hernandez2018_weaned.png"} <= set(names)
+    res = json.loads((a / "results.json").read_text())
+    rep = next(r for r in res["reproductions"] if r["source"] == "hernandez2018" and r["outcome"] == "weaned")
+    assert [round(100 * rep["reproduced"][k], 2) for k in ("estimate", "ci_lower", "ci_upper")] == [93.45, 86.19,
+                                                                                                  100.71]
+    alt = json.loads((a / "alt_text.json").read_text())
+    assert "93.4%" in alt["forest_hernandez2018_weaned"]
+
+
+def test_bad_data_writes_nothing(tmp_path, run_cli):
+    import shutil
+
+    d = tmp_path / "data"
+    shutil.copytree(ROOT / "data", d, ignore=shutil.ignore_patterns("scripts"))
+    (d / "outcomes.csv").write_text((d / "outcomes.csv").read_text().replace("hara2011,weaned,9,14",
+                                                                              "hara2011,weaned,19,14"))
+    out = tmp_path / "out"
+    code, _, err = run_cli("results", "--data-dir", d, "--out", out)
+    assert code == 2 and "outcomes.csv:8:events: 19 events > 14 total" in err
+    assert not out.exists()
+    assert not list(tmp_path.glob(".metaprop-*"))
+
+
+def test_forest_data_matches_the_analysis():
+    """Hernandez 2018 weaning (metafor forest(): 93.45 [86.19; 100.71]); weights from 1/(v + tau^2)."""
+    r = pool([10, 9, 20, 9, 11], [10, 10, 20, 14, 11], ["A", "B", "C", "D", "E"], sm="PRAW", method_tau="DL",
+             convention="metafor")
+    d = forest_data(r)
+    st = d["studies"]
+    assert list(st["study"]) == list("ABCDE") and list(st["y"]) == [8, 7, 6, 5, 4]  # first study on top
+    # hand calculation of weights: v_i from corrected proportions, tau^2 = 0.002608 (DL)
+    p = np.array([10.5 / 11, 0.9, 20.5 / 21, 9 / 14, 11.5 / 12])
+    n = np.array([11, 10, 21, 14, 12])
+    w = 1 / (p * (1 - p) / n + r.tau2)
+    np.testing.assert_allclose(st["weight"], 100 * w / w.sum(), atol=1e-9)
+    assert st["square"].max() == pytest.approx(8.0)  # heaviest study gets the largest square
+    np.testing.assert_allclose(st["square"] ** 2 / st["square"].max() ** 2, st["weight"] / st["weight"].max())
+    dia = d["pooled"]
+    assert [round(100 * v, 2) for v in (dia["lower"][0], dia["estimate"][0], dia["upper"][0])] == [86.19, 93.45,
+                                                                                                   100.71]
+    assert list(dia["x"]) == pytest.approx([dia["lower"][0], dia["estimate"][0], dia["upper"][0],
+                                            dia["estimate"][0]])
+    labels = set(d["text"]["label"])
+    assert " 93.4 [ 86.2; 100.7]" in labels and "Random effects model" in labels
+    assert any(lbl.startswith("Heterogeneity: I\u00b2 = 40%, \u03c4\u00b2 = 0.0026, Q = 6.67 (df = 4)") for lbl in labels)
+    assert not d["pi"].empty and d["pi"]["upper"][0] > 1  # raw proportions: PI beyond 100%
+
+
+def test_glmm_forest_squares_by_patients(tmp_path):
+    r = pool([10, 9, 20, 9, 11], [10, 10, 20, 14, 11])
+    st = forest_data(r)["studies"]
+    np.testing.assert_allclose(st["weight"], 100 * np.array([10, 10, 20, 14, 11]) / 65)
+    save(forest_plot(r), tmp_path / "f.png")
+    assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
