@@ -71,7 +71,8 @@ def test_forest_data_matches_the_analysis():
                                             dia["estimate"][0]])
     labels = set(d["text"]["label"])
     assert " 93.4 [ 86.2; 100.7]" in labels and "Random effects model" in labels
-    assert any(lbl.startswith("Heterogeneity: I\u00b2 = 40%, \u03c4\u00b2 = 0.0026, Q = 6.67 (df = 4)") for lbl in labels)
+    het = "Heterogeneity: I\u00b2 = 40%, \u03c4\u00b2 = 0.0026, Q = 6.67 (df = 4)"
+    assert any(lbl.startswith(het) for lbl in labels)
     assert not d["pi"].empty and d["pi"]["upper"][0] > 1  # raw proportions: PI beyond 100%
 
 
