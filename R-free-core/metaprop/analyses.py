@@ -22,7 +22,7 @@ from .pooling import pool
 from .results import PoolResult
 
 __all__ = ["PRIMARY", "FALLBACK", "REPRODUCTIONS", "Reproduction", "pool_primary", "pool_counts",
-           "reproduce", "headline"]
+           "reproduce", "headline", "summary_values"]
 
 PRIMARY = {"sm": "PLOGIT", "method": "GLMM", "method_tau": "ML"}
 FALLBACK = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}
@@ -64,6 +64,19 @@ REPRODUCTIONS = (
     Reproduction("alshakarchi2023_abstract", "alive_end_followup", None, None,
                  "Congress abstract without a study list; outcome not defined in data/."),
 )
+
+
+def summary_values(res: PoolResult) -> tuple[float, float, float, float, float]:
+    """(estimate, ci_lower, ci_upper, pi_lower, pi_upper) as proportions, for display.
+
+    With one study there is nothing to pool: its own proportion and Clopper-Pearson interval, and
+    no prediction interval (NaN). Otherwise the random-effects estimate and prediction interval.
+    """
+    if res.k == 1:
+        return res.study_p[0], res.study_lower[0], res.study_upper[0], float("nan"), float("nan")
+    est, lo, hi = res.back("random")
+    pil, piu = res.pi_proportion()
+    return est, lo, hi, pil, piu
 
 
 def pool_counts(counts, **options) -> PoolResult:
@@ -108,11 +121,6 @@ def headline(data: StudyData, outcome: str, population: str = "primary") -> dict
     if len(counts) == 0:
         return out | {"result": None}
     res = pool_primary(counts)
-    if res.k == 1:  # no pooling: the study's own proportion with its Clopper-Pearson interval
-        est, lo, hi = res.study_p[0], res.study_lower[0], res.study_upper[0]
-        pil = piu = float("nan")
-    else:
-        est, lo, hi = res.back("random")
-        pil, piu = res.pi_proportion()
+    est, lo, hi, pil, piu = summary_values(res)
     return out | {"result": res, "estimate": 100 * est, "ci_lower": 100 * lo, "ci_upper": 100 * hi,
                   "pi_lower": 100 * pil, "pi_upper": 100 * piu}

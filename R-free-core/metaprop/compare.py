@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .analyses import summary_values
 from .data import OUTCOMES, StudyData, load
 from .errors import DataError, MetapropError
 from .outputs import SENSITIVITY_SETS, _fit
@@ -33,8 +34,7 @@ def estimates(data: StudyData) -> pd.DataFrame:
                    "patients": int(counts["total"].sum()) if len(counts) else 0,
                    "estimate": float("nan"), "ci_lower": float("nan"), "ci_upper": float("nan")}
             if res is not None:
-                est, lo, hi = ((res.study_p[0], res.study_lower[0], res.study_upper[0]) if res.k == 1
-                               else res.back())
+                est, lo, hi, _, _ = summary_values(res)
                 row.update(estimate=100 * est, ci_lower=100 * lo, ci_upper=100 * hi)
             rows.append(row)
     return pd.DataFrame(rows)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .analyses import REPRODUCTIONS, headline, pool_primary, reproduce
+from .analyses import REPRODUCTIONS, headline, pool_primary, reproduce, summary_values
 from .data import OUTCOMES, POPULATIONS, StudyData, load
 from .errors import MetapropError
 from .results import _num
@@ -95,12 +95,7 @@ def summary_frame(results: dict) -> pd.DataFrame:
         if res is None:
             rows.append(row | {"note": why})
             continue
-        if res.k == 1:
-            est, lo, hi = res.study_p[0], res.study_lower[0], res.study_upper[0]
-            pil = piu = float("nan")
-        else:
-            est, lo, hi = res.back()
-            pil, piu = res.pi_proportion()
+        est, lo, hi, pil, piu = summary_values(res)
         rows.append(row | {"estimate": est, "ci_lower": lo, "ci_upper": hi, "pi_lower": pil, "pi_upper": piu,
                            "tau2": res.tau2, "i2": 100 * res.i2, "q": res.q, "q_df": res.q_df,
                            "q_pvalue": res.q_pvalue, "sm": res.sm, "method": res.method,

@@ -9,14 +9,13 @@ import math
 import os
 import platform
 import subprocess
-from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
 from . import __version__
-from .analyses import PRIMARY, REPRODUCTIONS
+from .analyses import REPRODUCTIONS
 from .data import OUTCOMES
 from .outputs import SENSITIVITY_SETS, site_results
 
@@ -274,7 +273,3 @@ class Site:
         b = build_info()
         return (f"data version {self.data.version} ({self.data.created}), metaprop {b['metaprop_version']}, "
                 f"commit {b['commit']}")
-
-    @cached_property
-    def primary_method(self) -> str:
-        return f"{PRIMARY['method']} ({PRIMARY['sm']}, tau^2 by {PRIMARY['method_tau']})"

@@ -11,12 +11,14 @@ import math
 import pandas as pd
 from great_tables import GT, loc, style
 
-from .data import OUTCOMES, POPULATIONS, StudyData
+from .analyses import summary_values
+from .data import OUTCOMES, StudyData
 from .report import fmt_p
 from .results import PoolResult
 
 __all__ = ["house_style", "study_table", "completeness_table", "results_table", "results_frame",
-           "sensitivity_table", "grid_table", "reproduction_frame", "reproduction_table", "dictionary_table"]
+           "sensitivity_table", "grid_table", "reproduction_frame", "reproduction_table", "dictionary_table",
+           "study_frame", "completeness_frame"]
 
 DASH = "\u2014"
 
@@ -130,15 +132,10 @@ def method_text(res: PoolResult) -> str:
 def results_frame(results: list[tuple[str, PoolResult]]) -> pd.DataFrame:
     rows = []
     for label, r in results:
-        if r.k == 1:
-            est = _ci(r.study_p[0], r.study_lower[0], r.study_upper[0])
-            pi = het = DASH
-        else:
-            est = _ci(*r.back("random"))
-            pi = _ci(float("nan"), *r.pi_proportion()).replace(DASH, DASH)
-            pil, piu = r.pi_proportion()
-            pi = f"{100 * pil:.1f} to {100 * piu:.1f}" if math.isfinite(pil) else DASH
-            het = (f"{100 * r.i2:.0f}%" if math.isfinite(r.i2) else DASH)
+        e, lo, hi, pil, piu = summary_values(r)
+        est = _ci(e, lo, hi)
+        pi = f"{100 * pil:.1f} to {100 * piu:.1f}" if math.isfinite(pil) else DASH
+        het = f"{100 * r.i2:.0f}%" if r.k > 1 and math.isfinite(r.i2) else DASH
         rows.append({"Analysis": label, "k": r.k, "Events/total": f"{r.events_total}/{r.n_total}",
                      "Estimate, % (95% CI)": est, "Prediction interval, %": pi,
                      "\u03c4\u00b2": DASH if r.k == 1 else f"{r.tau2:.4f}", "I\u00b2": het,
@@ -226,5 +223,3 @@ def dictionary_table(data: StudyData, resource: str) -> GT:
                      "Description": f.get("description", "")})
     return GT(pd.DataFrame(rows)).tab_header(title=f"{resource}.csv").pipe(house_style)
 
-
-__all__ += ["study_frame", "completeness_frame", "POPULATIONS"]
