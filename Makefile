@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CFF_VENV := .venv-cff
 CFF_STAMP := $(CFF_VENV)/.installed
 
-.PHONY: setup site results test lint validate benchmark references clean
+.PHONY: setup site prerender results test lint validate benchmark references clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ site: $(STAMP)
 	  echo "Install Quarto (https://quarto.org, or 'pip install quarto-cli' on a machine with internet) to render the website."; \
 	  $(BIN)/metaprop results --out results; \
 	fi
+
+## Quarto's pre-render step (also run by `quarto render` / `quarto preview` directly).
+prerender: $(STAMP)
+	$(BIN)/python scripts/pre_render.py
 
 results: $(STAMP)
 	$(BIN)/metaprop results --out results

@@ -172,3 +172,10 @@ def test_compare_against_git_ref(repo, run_cli):
 def test_compare_bad_ref(repo, run_cli):
     code, _, err = run_cli("compare", "no-such-ref", "--repo", repo)
     assert code == 2 and "no-such-ref" in err
+
+
+def test_quarto_pre_render_uses_the_project_environment():
+    cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text())
+    assert cfg["project"]["pre-render"] == "make --no-print-directory prerender"
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^prerender: \$\(STAMP\)\n\t\$\(BIN\)/python scripts/pre_render.py", makefile, re.M)
