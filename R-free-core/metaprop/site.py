@@ -43,6 +43,20 @@ def build_info(root=".") -> dict:
     return {"metaprop_version": __version__, "commit": commit[:12] or "unknown"}
 
 
+def _quarto_version() -> str:
+    """The Quarto running this render (Quarto puts its bin path in QUARTO_BIN_PATH), if any."""
+    import shutil
+
+    exe = os.environ.get("QUARTO_BIN_PATH")
+    exe = str(Path(exe) / "quarto") if exe else shutil.which("quarto")
+    if not exe:
+        return "not used (pages executed without Quarto)"
+    try:
+        return subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout.strip() or DASH
+    except (OSError, subprocess.SubprocessError):
+        return DASH
+
+
 def software_versions() -> pd.DataFrame:
     """Python and package versions used in this build (printed on the methods page)."""
     rows = [("Python", platform.python_version())]
@@ -52,8 +66,7 @@ def software_versions() -> pd.DataFrame:
             rows.append((pkg, metadata.version(pkg)))
         except metadata.PackageNotFoundError:
             rows.append((pkg, "not installed"))
-    quarto = os.environ.get("QUARTO_VERSION") or DASH
-    rows.append(("Quarto", quarto))
+    rows.append(("Quarto", _quarto_version()))
     return pd.DataFrame(rows, columns=["Software", "Version"])
 
 
@@ -243,6 +256,26 @@ class Site:
 
         return (GT(self.sensitivity_frame(), groupname_col="Outcome")
                 .tab_header(title="How the estimates change with the studies included")
+                .pipe(house_style))
+
+    def subgroup_table(self, outcome: str):
+        """Subgroups by population (inclusion status) over all candidate studies, with the test for
+        subgroup differences; PFT random effects (REML), which every subgroup can be fitted with."""
+        from great_tables import GT
+
+        from .sensitivity import subgroup
+        from .tables import INCLUSION_LABEL, house_style, sensitivity_frame_rows
+
+        counts = self.data.counts(outcome, "all")
+        df = subgroup(counts, by="inclusion", sm="PFT", method="Inverse", method_tau="REML")
+        df["subgroup"] = df["subgroup"].map(INCLUSION_LABEL)
+        t = df.attrs["test"]
+        return (GT(sensitivity_frame_rows(df, "subgroup"))
+                .tab_header(title=f"{OUTCOMES[outcome]}: subgroups by population",
+                            subtitle="All candidate studies; Freeman-Tukey random effects (REML)")
+                .tab_source_note(f"Test for subgroup differences: Q = {t['q_between']:.2f}, df = {t['df']}, "
+                                 f"p = {t['p_value']:.3f}. Subgroups of one to five small studies: read as "
+                                 "description, not as evidence of a difference.")
                 .pipe(house_style))
 
     # -- studies, methods, data -----------------------------------------------------------

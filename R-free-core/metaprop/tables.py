@@ -156,15 +156,19 @@ def results_table(results: list[tuple[str, PoolResult]], title: str = "Pooled re
 
 def sensitivity_table(df: pd.DataFrame, first: str, title: str) -> GT:
     """Leave-one-out or cumulative table from :mod:`metaprop.sensitivity`."""
-    out = pd.DataFrame({
+    return GT(sensitivity_frame_rows(df, first)).tab_header(title=title).pipe(house_style)
+
+
+def sensitivity_frame_rows(df: pd.DataFrame, first: str) -> pd.DataFrame:
+    """Display rows for a tidy sensitivity frame: label, k, estimate (CI), tau^2, I^2, note."""
+    return pd.DataFrame({
         first.capitalize(): df[first].astype(str), "k": df["k"],
         "Estimate, % (95% CI)": [_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"], df["ci_upper"],
                                                                  strict=True)],
         "\u03c4\u00b2": df["tau2"].map(lambda v: DASH if pd.isna(v) else f"{v:.4f}"),
         "I\u00b2, %": df["i2"].map(lambda v: DASH if pd.isna(v) else f"{v:.0f}"),
-        "Note": df.get("note", pd.Series([""] * len(df))).fillna(""),
+        "Note": df["note"].fillna("") if "note" in df.columns else [""] * len(df),
     })
-    return GT(out).tab_header(title=title).pipe(house_style)
 
 
 def grid_table(df: pd.DataFrame, title: str = "Every method") -> GT:
