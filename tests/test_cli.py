@@ -120,3 +120,26 @@ def test_console_script_and_module_entry_points(tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.startswith("metaprop: error:")
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.parametrize("extra, method", [
+    ([], "GLMM"),                                   # R meta's default for PLOGIT
+    (["--method-tau", "ML"], "GLMM"),
+    (["--method-tau", "DL"], "Inverse"),            # a moment estimator means inverse variance
+    (["--hakn"], "Inverse"),
+    (["--convention", "metafor"], "Inverse"),       # metafor's rma()
+    (["--sm", "PFT"], "Inverse"),
+])
+def test_default_method(run_cli, extra, method):
+    code, out, err = run_cli("pool", "--events", "4,9,12,3", "--total", "10,14,20,9", *extra, "--json")
+    assert code == 0, err
+    assert json.loads(out)["method"] == method
+
+
+def test_metafor_convention_default_is_rma_reml(run_cli):
+    """metafor: rma(measure = "PLO", xi, ni) uses REML; pritz1997 reference values."""
+    code, out, _ = run_cli("pool", "--events", ",".join(map(str, REF["x"])), "--total", ",".join(map(str, REF["n"])),
+                           "--convention", "metafor", "--json")
+    d = json.loads(out)
+    assert d["method"] == "Inverse" and d["method_tau"] == "REML"
+    assert d["tau2"] == pytest.approx(REF["PLOGIT"]["random_REML"]["tau2"], abs=1e-5)

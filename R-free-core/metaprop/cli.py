@@ -29,7 +29,8 @@ def _add_pool_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--total", type=_int_list, help="comma-separated totals, e.g. 10,12,20")
     p.add_argument("--sm", default="PLOGIT", help="PRAW | PLOGIT | PAS | PFT (default PLOGIT)")
     p.add_argument("--method", default=None,
-                   help="Inverse | GLMM (default as R meta: GLMM for PLOGIT, else Inverse)")
+                   help="Inverse | GLMM (default as R meta: GLMM for PLOGIT, else Inverse; Inverse when "
+                        "--method-tau is not ML, with --hakn, or with --convention metafor)")
     p.add_argument("--method-tau", default=None,
                    help="DL | REML | PM | ML (default REML; ML for GLMM)")
     p.add_argument("--hakn", action="store_true", help="Hartung-Knapp CI for random effects")

@@ -191,7 +191,9 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     sm : {"PLOGIT", "PRAW", "PAS", "PFT"}
         Summary measure (R meta names).
     method : {"Inverse", "GLMM"}, optional
-        Pooling method. Default as R meta: ``"GLMM"`` for PLOGIT, ``"Inverse"`` otherwise.
+        Pooling method. Default as R meta: ``"GLMM"`` for PLOGIT, ``"Inverse"`` otherwise; but
+        ``"Inverse"`` whenever ``method_tau`` is given and is not ``"ML"``, ``hakn=True``, or
+        ``convention="metafor"`` (metafor's ``rma()``), since those only make sense for it.
     method_tau : {"REML", "DL", "PM", "ML"}, optional
         :math:`\tau^2` estimator; default ``"ML"`` for GLMM and ``"REML"`` otherwise (R meta).
     hakn : bool
@@ -227,7 +229,10 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     check_sm(sm)
     conv = check_convention(convention)
     if method is None:
-        method = "GLMM" if sm == "PLOGIT" else "Inverse"
+        # R meta's default (GLMM for PLOGIT), unless the other options ask for inverse variance:
+        # a tau^2 estimator other than ML, Hartung-Knapp, or metafor's conventions (rma())
+        wants_iv = (method_tau not in (None, "ML")) or hakn or conv.name == "metafor"
+        method = "GLMM" if sm == "PLOGIT" and not wants_iv else "Inverse"
     if method not in METHODS:
         raise MetapropError(f"Invalid method {method!r}; must be one of {list(METHODS)}.")
     if method_tau is None:
