@@ -160,6 +160,21 @@ class Site:
         return (f"Hernandez 2018 weaning reproduced exactly: {100 * est:.2f}% ({100 * lo:.2f} to {100 * hi:.2f}); "
                 f"{n_ok} of {n_total} published pooled results can be rebuilt from public data")
 
+    def published_text(self, source: str, outcome: str) -> str:
+        """'93% (86 to 100)' as published (data/published.csv)."""
+        p = self.data.published.set_index(["source", "outcome"]).loc[(source, outcome)]
+        return f"{p['estimate']:g}% ({p['ci_lower']:g} to {p['ci_upper']:g})"
+
+    def analysis_set_text(self, analysis_set: str, outcome: str) -> str:
+        """'Cowburn 2005 (10/10), Herweg 2007 (9/10), ...': the counts a published analysis pooled."""
+        c = self.data.counts(outcome, analysis_set)
+        return ", ".join(f"{r['label']} ({r['events']}/{r['total']})" for _, r in c.iterrows())
+
+    def unknowable(self) -> list[str]:
+        """What cannot be rebuilt from public sources, one sentence per published result."""
+        return [f"{self.published_text(r.source, r.outcome)} for {OUTCOMES.get(r.outcome, r.outcome).lower()} "
+                f"({r.source}): {r.why_not}" for r, res in self.results["reproductions"] if res is None]
+
     def reproduction_table(self):
         from .tables import reproduction_table
 
