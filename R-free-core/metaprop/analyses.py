@@ -47,7 +47,7 @@ REPRODUCTIONS = (
     Reproduction("hernandez2018", "alive_12mo", None, None,
                  "Only herweg2007 (10/10, derived) and the retracted nakajima2013 (21/26, derived from a "
                  "Kaplan-Meier percentage) report 12-month survival in the public abstracts; the other "
-                 "studies' 12-month counts are not public, so the published 69% (56-83) cannot be rebuilt."),
+                 "studies' 12-month counts are not public, so the published estimate cannot be rebuilt."),
     Reproduction("alshakarchi2024", "weaned", None, None,
                  "The 19-study list could not be read; at least 5 of its studies are not identified. "
                  "The shapes of its confidence intervals fit an arcsine (PAS) analysis."),
