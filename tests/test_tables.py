@@ -1,0 +1,46 @@
+"""Tables: the frames behind each great-tables table carry the data as the sources report them."""
+
+from __future__ import annotations
+
+import pytest
+
+from metaprop.data import load
+from metaprop.site import Site
+from metaprop.tables import completeness_frame, results_frame, study_frame
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load(ROOT / "data")
+
+
+def test_study_frame_units_and_flags(data):
+    df = study_frame(data).set_index("Study")
+    # Herweg 2007 abstract: age 55 +/- 13, LVEF 23.5 +/- 4.3, QRS 153 +/- 25, follow-up 1088 +/- 284 days
+    assert df.loc["Herweg 2007", ["Age, years", "LVEF, %", "QRS, ms"]].tolist() == ["55 \u00b1 13", "23.5 \u00b1 4.3",
+                                                                                   "153 \u00b1 25"]
+    assert df.loc["Herweg 2007", "Follow-up"] == "1088 \u00b1 284 days"
+    assert df.loc["Konstantino* 2006", "QRS, ms"] == "170 (median)"
+    assert df.loc["Nakajima 2013", "Retracted"] == "RETRACTED"
+    assert df.loc["Nakajima 2013", "Inclusion"] == "Sensitivity (retracted)"
+    assert df.loc["Cowburn 2005", "Age, years"] == "\u2014"  # not reported: stays empty
+
+
+def test_completeness_frame_marks_missing_and_derivation(data):
+    df = completeness_frame(data).set_index("Study")
+    assert df.loc["Herweg 2007", "discharged_alive"] == "10/10 (derived)"
+    assert df.loc["James 2006", "alive_12mo"] == "27/38 (from %)"
+    assert df.loc["Cowburn 2005", "alive_12mo"] == "missing"
+    assert df.loc["Hara 2011", "weaned"] == "9/14"
+
+
+def test_results_frame_k1_and_pooled(data):
+    S = Site(ROOT / "data")
+    rows = results_frame([("w", S.headline("weaned")["result"]), ("s", S.headline("alive_12mo")["result"])])
+    one = rows.set_index("Analysis").loc["s"]
+    # one study, 10/10: Clopper-Pearson lower limit 0.025^(1/10) = 0.6915, upper 1
+    assert one["Estimate, % (95% CI)"] == "100.0 (69.2 to 100.0)" and one["Prediction interval, %"] == "\u2014"
+    w = rows.set_index("Analysis").loc["w"]
+    assert w["k"] == 5 and w["Events/total"] == "59/65" and w["Method"].startswith("GLMM")
