@@ -34,6 +34,7 @@ from . import dist
 from .errors import ConvergenceWarning, MetapropError
 from .measures import escalc
 from .results import PoolResult
+from .tau2 import q_stat, tau2_dl
 
 __all__ = ["pool_glmm", "glmm_loglik"]
 
@@ -117,11 +118,7 @@ def _fit(x, n):
 
     pbar = x.sum() / n.sum()
     mu0 = math.log(pbar / (1 - pbar)) if 0 < pbar < 1 else 0.0
-    yi, vi, _ = escalc(x, n, "PLOGIT")
-    w = 1 / vi
-    q = np.sum(w * (yi - np.sum(w * yi) / w.sum()) ** 2)
-    c = w.sum() - np.sum(w**2) / w.sum()
-    tau0 = math.sqrt(max((q - (len(x) - 1)) / c, 0.0)) if c > 0 else 0.0
+    tau0 = math.sqrt(tau2_dl(*escalc(x, n, "PLOGIT")[:2]))
     best = None
     for start in ((mu0, max(tau0, 0.3)), (mu0, 0.05)):  # second start guards against tau -> 0
         res = minimize(nll, np.array(start), method="L-BFGS-B", jac="3-point",
@@ -179,13 +176,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         raise MetapropError("GLMM needs at least one event and one non-event across studies.")
     # saturated-model Wald Q: studies with 0 < x < n only (others have infinite logits)
     inner = (x > 0) & (x < n)
-    yi = np.log(x[inner] / (n[inner] - x[inner]))
-    vi = 1 / x[inner] + 1 / (n[inner] - x[inner])
-    if inner.sum() >= 1:
-        wq = 1 / vi
-        q = float(np.sum(wq * (yi - np.sum(wq * yi) / wq.sum()) ** 2))
-    else:
-        q = 0.0
+    q = q_stat(*escalc(x[inner], n[inner], "PLOGIT")[:2]) if inner.any() else 0.0
     q_df = k - 1
     with np.errstate(divide="ignore", invalid="ignore"):
         psat = x / n

@@ -32,7 +32,7 @@ from .errors import MetapropError
 from .measures import check_sm, escalc
 from .results import Estimate, PoolResult
 from .study_ci import study_ci
-from .tau2 import TAU2, TAU2_METAFOR
+from .tau2 import TAU2, TAU2_METAFOR, q_stat
 
 __all__ = ["pool", "random_effects", "check_counts", "heterogeneity_i2_ci", "prediction_interval"]
 
@@ -99,14 +99,13 @@ def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, f
 
 
 def _wald(te, se, level, df=None) -> Estimate:
+    stat = te / se if se > 0 else float("nan")
     if df is None:
         q = dist.norm_ppf(1 - (1 - level) / 2)
-        stat = te / se if se > 0 else float("nan")
-        p = 2 * dist.norm_sf(abs(stat)) if se > 0 else float("nan")
+        p = 2 * dist.norm_sf(abs(stat))
     else:
         q = dist.t_ppf(1 - (1 - level) / 2, df)
-        stat = te / se if se > 0 else float("nan")
-        p = 2 * dist.t_sf(abs(stat), df) if se > 0 else float("nan")
+        p = 2 * dist.t_sf(abs(stat), df)
     return Estimate(float(te), float(se), float(te - q * se), float(te + q * se),
                     float(stat), float(p), df)
 
@@ -126,11 +125,8 @@ def prediction_interval(te: float, se: float, tau2: float, k: int, df: str, leve
 
 def q_test(yi, vi):
     """Cochran's Q, its df and p-value, H and the Q-based I^2 (R meta ``method.I2 = "Q"``)."""
-    k = len(yi)
-    w = 1.0 / vi
-    mu = np.sum(w * yi) / np.sum(w)
-    q = float(np.sum(w * (yi - mu) ** 2))
-    df = k - 1
+    q = q_stat(yi, vi)
+    df = len(yi) - 1
     p = float(dist.chi2_sf(q, df)) if df > 0 else float("nan")
     h = math.sqrt(q / df) if df > 0 else float("nan")
     i2 = max(0.0, (q - df) / q) if df > 0 and q > 0 else (0.0 if df > 0 else float("nan"))
