@@ -160,7 +160,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
 
     Called by :func:`metaprop.pool` with ``method="GLMM"``; counts are already validated.
     """
-    from .pooling import _wald, heterogeneity_i2_ci, i2_tau2, prediction_interval
+    from .pooling import _wald, heterogeneity_i2_ci, i2_tau2, prediction_interval, study_fields
 
     if hakn:
         raise MetapropError("hakn is not available with method 'GLMM'.")
@@ -185,7 +185,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     q_lrt = max(0.0, 2 * (ll_sat - ll_ce))
     q_p = float(dist.chi2_sf(q, q_df)) if q_df > 0 else float("nan")
     q_lrt_p = float(dist.chi2_sf(q_lrt, q_df)) if q_df > 0 else float("nan")
-    yc, vc, corrected = escalc(x, n, "PLOGIT")
+    yc, vc, _ = escalc(x, n, "PLOGIT")
     if k == 1:
         mu, tau, se, converged, msg = common.te, 0.0, common.se, True, ""
         notes.append("Only one study: its own estimate is reported; no heterogeneity statistics.")
@@ -210,15 +210,12 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     wc = 1 / vc
     wr = 1 / (vc + tau2)
     notes.append("GLMM: study weights shown are approximate inverse-variance weights on the logit "
-                 "scale (continuity-corrected variances plus tau^2), for the plot only.")
-    p, lo, hi = study
+                 "scale (continuity-corrected variances plus tau^2); the GLMM itself has none, and "
+                 "forest plots size its squares by sample size.")
     return PoolResult(
         sm="PLOGIT", method="GLMM", method_tau="ML", hakn=False, convention=convention,
         level=level, incr=0.0, method_ci=method_ci, prediction_df=prediction_df,
-        studlab=tuple(labels), events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
-        yi=tuple(map(float, yc)), vi=tuple(map(float, vc)), corrected=tuple(False for _ in x),
-        study_p=tuple(map(float, p)), study_lower=tuple(map(float, lo)),
-        study_upper=tuple(map(float, hi)),
+        **study_fields(labels, x, n, yc, vc, np.zeros(k, dtype=bool), study),
         w_common=tuple(map(float, 100 * wc / wc.sum())),
         w_random=tuple(map(float, 100 * wr / wr.sum())),
         common=common, random=random, pi=pi, tau2=tau2, q=q, q_df=q_df, q_pvalue=q_p,

@@ -172,6 +172,15 @@ def random_effects(yi, vi, method_tau: str = "REML", hakn: bool = False, level: 
     return tau2, _wald(mu, math.sqrt(1.0 / np.sum(wr)), level)
 
 
+def study_fields(labels, x, n, yi, vi, corrected, study) -> dict:
+    """The per-study fields of a :class:`PoolResult`, as tuples (shared by every fitting path)."""
+    p, lo, hi = study
+    return dict(studlab=tuple(labels), events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
+                yi=tuple(map(float, yi)), vi=tuple(map(float, vi)), corrected=tuple(map(bool, corrected)),
+                study_p=tuple(map(float, p)), study_lower=tuple(map(float, lo)),
+                study_upper=tuple(map(float, hi)))
+
+
 def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None = None,
          method_tau: str | None = None, hakn: bool = False, prediction_df: str | None = None,
          incr: float = 0.5, convention: str = "meta", level: float = 0.95,
@@ -269,19 +278,15 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
                      f"mean of the sample sizes ({k / np.sum(1.0 / n):.2f}).")
     w = 1.0 / vi
     common = _wald(np.sum(w * yi) / np.sum(w), math.sqrt(1.0 / np.sum(w)), level)
+    fields = dict(sm=sm, method="Inverse", method_tau=method_tau, hakn=hakn, convention=conv.name,
+                  level=level, incr=incr, method_ci=method_ci, prediction_df=prediction_df,
+                  **study_fields(labels, x, n, yi, vi, corrected, (p, lo, hi)))
     if k == 1:
         notes.append("Only one study: its own estimate is reported; no heterogeneity statistics.")
         nan = float("nan")
-        return PoolResult(
-            sm=sm, method="Inverse", method_tau=method_tau, hakn=hakn, convention=conv.name,
-            level=level, incr=incr, method_ci=method_ci, prediction_df=prediction_df,
-            studlab=labels, events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
-            yi=tuple(map(float, yi)), vi=tuple(map(float, vi)),
-            corrected=tuple(map(bool, corrected)), study_p=tuple(map(float, p)),
-            study_lower=tuple(map(float, lo)), study_upper=tuple(map(float, hi)),
-            w_common=(100.0,), w_random=(100.0,), common=common, random=common,
-            pi=(nan, nan), tau2=nan, q=0.0, q_df=0, q_pvalue=nan, i2=nan, i2_ci=(nan, nan),
-            h=nan, notes=tuple(notes))
+        return PoolResult(**fields, w_common=(100.0,), w_random=(100.0,), common=common, random=common,
+                          pi=(nan, nan), tau2=nan, q=0.0, q_df=0, q_pvalue=nan, i2=nan, i2_ci=(nan, nan),
+                          h=nan, notes=tuple(notes))
     q, q_df, q_p, h, i2q = q_test(yi, vi)
     tau2, random = random_effects(yi, vi, method_tau, hakn, level, conv.tau2_algorithm)
     wr = 1.0 / (vi + tau2)
@@ -290,12 +295,7 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
         notes.append("Prediction interval with t(k-2) needs at least 3 studies.")
     i2 = i2q if conv.i2 == "Q" else i2_tau2(vi, tau2)
     return PoolResult(
-        sm=sm, method="Inverse", method_tau=method_tau, hakn=hakn, convention=conv.name,
-        level=level, incr=incr, method_ci=method_ci, prediction_df=prediction_df,
-        studlab=labels, events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
-        yi=tuple(map(float, yi)), vi=tuple(map(float, vi)), corrected=tuple(map(bool, corrected)),
-        study_p=tuple(map(float, p)), study_lower=tuple(map(float, lo)),
-        study_upper=tuple(map(float, hi)),
+        **fields,
         w_common=tuple(map(float, 100 * w / np.sum(w))),
         w_random=tuple(map(float, 100 * wr / np.sum(wr))),
         common=common, random=random, pi=pi, tau2=float(tau2), q=q, q_df=q_df, q_pvalue=q_p,
