@@ -22,7 +22,7 @@ from .pooling import pool
 from .results import PoolResult
 
 __all__ = ["PRIMARY", "FALLBACK", "REPRODUCTIONS", "Reproduction", "pool_primary", "pool_counts",
-           "reproduce", "headline", "summary_values"]
+           "reproduce", "headline", "headline_values", "summary_values"]
 
 PRIMARY = {"sm": "PLOGIT", "method": "GLMM", "method_tau": "ML"}
 FALLBACK = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}
@@ -115,12 +115,16 @@ def reproduce(data: StudyData, rep: Reproduction) -> PoolResult | None:
 def headline(data: StudyData, outcome: str, population: str = "primary") -> dict:
     """The numbers a reader sees first for one outcome (proportions in percent)."""
     counts = data.counts(outcome, population)
+    return headline_values(outcome, counts, pool_primary(counts) if len(counts) else None)
+
+
+def headline_values(outcome: str, counts, res: PoolResult | None) -> dict:
+    """:func:`headline` from counts already pooled (``res`` None: nothing could be pooled)."""
     out = {"outcome": outcome, "label": OUTCOMES[outcome], "k": len(counts),
            "events": int(counts["events"].sum()) if len(counts) else 0,
            "patients": int(counts["total"].sum()) if len(counts) else 0}
-    if len(counts) == 0:
+    if res is None:
         return out | {"result": None}
-    res = pool_primary(counts)
     est, lo, hi, pil, piu = summary_values(res)
     return out | {"result": res, "estimate": 100 * est, "ci_lower": 100 * lo, "ci_upper": 100 * hi,
                   "pi_lower": 100 * pil, "pi_upper": 100 * piu}

@@ -13,31 +13,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from .analyses import summary_values
 from .data import OUTCOMES, StudyData, load
 from .errors import DataError, MetapropError
-from .outputs import SENSITIVITY_SETS, _fit
+from .outputs import SENSITIVITY_SETS, fit_sets, summary_frame
 
 __all__ = ["estimates", "compare_data", "compare_ref", "format_markdown", "MARKER"]
 
 MARKER = "<!-- metaprop-compare -->"
+COLUMNS = ["outcome", "analysis", "k", "events", "patients", "estimate", "ci_lower", "ci_upper"]
 
 
 def estimates(data: StudyData) -> pd.DataFrame:
     """One row per outcome and analysis set: k, events, patients, estimate and CI (percent)."""
-    rows = []
-    for o in OUTCOMES:
-        for key, _label, pop, drop in SENSITIVITY_SETS:
-            counts, res, _why = _fit(data, o, pop, drop)
-            row = {"outcome": o, "analysis": key, "k": len(counts),
-                   "events": int(counts["events"].sum()) if len(counts) else 0,
-                   "patients": int(counts["total"].sum()) if len(counts) else 0,
-                   "estimate": float("nan"), "ci_lower": float("nan"), "ci_upper": float("nan")}
-            if res is not None:
-                est, lo, hi, _, _ = summary_values(res)
-                row.update(estimate=100 * est, ci_lower=100 * lo, ci_upper=100 * hi)
-            rows.append(row)
-    return pd.DataFrame(rows)
+    df = summary_frame({"sets": fit_sets(data)}).reindex(columns=COLUMNS)
+    df[["estimate", "ci_lower", "ci_upper"]] *= 100
+    return df
 
 
 def compare_data(base: StudyData | None, head: StudyData) -> pd.DataFrame:

@@ -17,12 +17,12 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .analyses import REPRODUCTIONS, headline, pool_primary, reproduce, summary_values
+from .analyses import REPRODUCTIONS, headline_values, pool_primary, reproduce, summary_values
 from .data import OUTCOMES, POPULATIONS, StudyData, load
 from .errors import MetapropError
 from .results import _num
 
-__all__ = ["analyse", "write_results", "SENSITIVITY_SETS", "summary_frame"]
+__all__ = ["analyse", "fit_sets", "write_results", "SENSITIVITY_SETS", "summary_frame"]
 
 #: sensitivity analyses of the protocol: (key, label, population, drop derived-from-percent counts)
 SENSITIVITY_SETS = (
@@ -44,20 +44,22 @@ def _fit(data: StudyData, outcome: str, population: str, drop: bool):
         return counts, None, str(exc)
 
 
+def fit_sets(data: StudyData) -> dict:
+    """Every outcome x analysis set of :data:`SENSITIVITY_SETS`: ``(counts, result or None, why)``."""
+    return {(o, key): _fit(data, o, pop, drop) for o in OUTCOMES for key, _, pop, drop in SENSITIVITY_SETS}
+
+
 def analyse(data: StudyData) -> dict:
     """Every analysis the site shows, as plain Python objects (PoolResult and DataFrames)."""
     from .sensitivity import cumulative, egger, funnel_data, leave_one_out, method_grid
 
-    out = {"headline": {}, "sets": {}, "loo": {}, "cumulative": {}, "grid": {}, "egger": {}, "funnel": {},
-           "missing": {}, "reproductions": []}
+    out = {"headline": {}, "sets": fit_sets(data), "loo": {}, "cumulative": {}, "grid": {}, "egger": {},
+           "funnel": {}, "missing": {}, "reproductions": []}
     for o in OUTCOMES:
-        out["headline"][o] = headline(data, o)
+        counts, res, _ = out["sets"][(o, "primary")]  # the primary analysis, fitted once
+        out["headline"][o] = headline_values(o, counts, res)
         out["missing"][o] = data.missing(o)
-        for key, _, pop, drop in SENSITIVITY_SETS:
-            out["sets"][(o, key)] = _fit(data, o, pop, drop)
-        counts = data.counts(o)
         x, n, lab = counts["events"].to_numpy(int), counts["total"].to_numpy(int), list(counts["label"])
-        res = out["headline"][o]["result"]
         opts = ({"sm": res.sm, "method": res.method, "method_tau": res.method_tau} if res is not None else {})
         if len(counts) >= 2:
             out["loo"][o] = leave_one_out(x, n, lab, **opts)
