@@ -122,6 +122,7 @@ def _schema_problems(descriptor: dict, data_dir: Path, skip: set[str], labels: d
         return [Problem(labels.get("_package"), None, None, f"data package is not valid: {exc}")]
     for err in report.errors:
         out.append(Problem(labels["_package"], None, None, err.message))
+    primary_keys = {r["name"]: "+".join(r["schema"].get("primaryKey", [])) for r in desc["resources"]}
     for task in report.tasks:
         label = labels.get(task.name, task.name)
         for err in task.errors:
@@ -131,17 +132,12 @@ def _schema_problems(descriptor: dict, data_dir: Path, skip: set[str], labels: d
             col = getattr(err, "field_name", None) or getattr(err, "label", None)
             if err.type == "foreign-key":
                 col = "+".join(getattr(err, "field_names", []) or []) or None
+            elif err.type == "primary-key":  # frictionless gives composite-key duplicates no column
+                col = primary_keys[task.name] or None
             if err.type in ("missing-label", "extra-label", "incorrect-label", "duplicate-label",
                             "blank-label"):
                 row = 1
-            if err.type == "primary-key":
-                continue  # also reported, with its column, as unique-error or below
             out.append(Problem(label, row, col, _message(err)))
-        # frictionless reports composite primary-key duplicates without a column
-        for err in task.errors:
-            if err.type == "primary-key":
-                pk = next(r for r in desc["resources"] if r["name"] == task.name)["schema"]["primaryKey"]
-                out.append(Problem(label, err.row_number, "+".join(pk), _message(err)))
     return out
 
 
