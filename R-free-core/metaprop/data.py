@@ -14,14 +14,8 @@ import pandas as pd
 from .csvfile import read_counts
 from .errors import DataError
 
-__all__ = ["read_counts_csv", "read_table_csv", "load", "StudyData", "POPULATIONS",
+__all__ = ["read_table_csv", "load", "StudyData", "POPULATIONS",
            "OUTCOMES", "study_label"]
-
-
-def read_counts_csv(path):
-    """``(events, total, labels)`` from a counts CSV (see :func:`metaprop.csvfile.read_counts`)."""
-    events, total, labels, _ = read_counts(path)
-    return events, total, labels
 
 
 def read_table_csv(path) -> pd.DataFrame:
