@@ -8,8 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from metaprop.analyses import REPRODUCTIONS, reproduce
-from metaprop.data import load
+from metaprop.review.analyses import REPRODUCTIONS, reproduce
+from metaprop.review.data import load
 
 from conftest import ROOT
 

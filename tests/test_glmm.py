@@ -65,7 +65,7 @@ def test_meta_printout_two_studies():
 
 
 def test_glmm_falls_back_with_note_when_not_converged(monkeypatch):
-    from metaprop import glmm
+    from metaprop.engine import glmm
 
     monkeypatch.setattr(glmm, "_fit", lambda x, n: (float("nan"),) * 3 + (False, "forced"))
     with warnings.catch_warnings(record=True) as caught:

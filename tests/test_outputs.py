@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from metaprop import pool
-from metaprop.figures import forest_data, forest_plot, save
+from metaprop.site.figures import forest_data, forest_plot, save
 
 from conftest import ROOT
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from metaprop import pool
-from metaprop.pooling import i2_tau2
+from metaprop.engine.inference import i2_tau2
 
 from conftest import TOL, load_json
 
@@ -101,7 +101,7 @@ def test_miller1978_pft_back_transform():
 
 def test_kacker2004_statsmodels_anchor():
     """statsmodels results_meta.py (metafor output): PM and DL on y, v given, HK SE."""
-    from metaprop.pooling import random_effects
+    from metaprop.engine.pooling import random_effects
 
     y = np.array([61.0, 61.4, 62.21, 62.3, 62.34, 62.6, 62.7, 62.84, 65.9])
     v = np.array([0.2025, 1.21, 0.09, 0.2025, 0.3844, 0.5625, 0.0676, 0.0225, 1.8225])
@@ -113,7 +113,7 @@ def test_kacker2004_statsmodels_anchor():
     assert est.te == pytest.approx(62.3901386044504, abs=1e-9)
     _, hk = random_effects(y, v, "DL", hakn=True)
     assert hk.se == pytest.approx(0.29477605699879, abs=1e-9)
-    from metaprop.pooling import q_test
+    from metaprop.engine.inference import q_test
 
     assert 100 * q_test(y, v)[4] == pytest.approx(67.744403741711, abs=1e-8)
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from metaprop import pool
-from metaprop.pooling import i2_tau2
+from metaprop.engine.inference import i2_tau2
 
 from conftest import TOL, load_json
 

@@ -129,8 +129,8 @@ def test_footer_shows_version_date_and_commit(tmp_path):
     footer = json.dumps(cfg["website"]["page-footer"])
     for key in ("data.version", "data.date", "build.commit", "metaprop.version"):
         assert f"var {key}" in footer
-    from metaprop.data import load
-    from metaprop.site_build import write_variables
+    from metaprop.review.data import load
+    from metaprop.site.build import write_variables
 
     shutil.copy(ROOT / "CITATION.cff", tmp_path)
     vars_ = yaml.safe_load(write_variables(tmp_path, load(ROOT / "data")).read_text())

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from metaprop.sensitivity import cumulative, egger, leave_one_out, method_grid, subgroup
+from metaprop.engine.sensitivity import cumulative, egger, leave_one_out, method_grid, subgroup
 
 from conftest import TOL, load_json
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from metaprop.data import load
-from metaprop.site import Site
-from metaprop.tables import completeness_frame, results_frame, study_frame
+from metaprop.review.data import load
+from metaprop.site.pages import Site
+from metaprop.site.tables import completeness_frame, results_frame, study_frame
 
 from conftest import ROOT
 

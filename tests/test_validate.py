@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from metaprop.validate import validate
+from metaprop.review.validate import validate
 
 from conftest import ROOT
 

@@ -1,10 +1,10 @@
 """metaprop: meta-analysis of single proportions that matches R meta and metafor, without R."""
 
+from .engine.measures import SM, escalc, ipft, ipft_hm, pft
+from .engine.pooling import pool
+from .engine.results import Estimate, PoolResult
+from .engine.study_ci import study_ci
 from .errors import ConvergenceWarning, DataError, MetapropError
-from .measures import SM, escalc, ipft, ipft_hm, pft
-from .pooling import pool
-from .results import Estimate, PoolResult
-from .study_ci import study_ci
 
 __version__ = "0.1.0"
 

@@ -48,7 +48,7 @@ def _pool_kwargs(args) -> dict:
 
 
 def _counts(args):
-    from .csvfile import read_counts
+    from .review.csvfile import read_counts
 
     if args.file and (args.events is not None or args.total is not None):
         raise MetapropError("give either a CSV file or --events/--total, not both")
@@ -60,7 +60,7 @@ def _counts(args):
 
 
 def _cmd_pool(args) -> int:
-    from .pooling import pool
+    from .engine.pooling import pool
 
     events, total, labels = _counts(args)
     res = pool(events, total, labels, **_pool_kwargs(args))
@@ -72,8 +72,8 @@ def _cmd_pool(args) -> int:
 
 
 def _cmd_sensitivity(args) -> int:
-    from . import sensitivity
-    from .data import read_table_csv
+    from .engine import sensitivity
+    from .review.data import read_table_csv
 
     kw = _pool_kwargs(args)
     if args.kind in ("cumulative", "subgroup"):
@@ -104,7 +104,7 @@ def _cmd_sensitivity(args) -> int:
 
 
 def _cmd_validate(args) -> int:
-    from .validate import format_problems, validate
+    from .review.validate import format_problems, validate
 
     problems = validate(args.data_dir)
     if problems:
@@ -116,7 +116,7 @@ def _cmd_validate(args) -> int:
 
 
 def _cmd_results(args) -> int:
-    from .outputs import write_results
+    from .review.outputs import write_results
 
     files = write_results(args.data_dir, args.out, figures=not args.no_figures)
     print(f"wrote {len(files)} files to {args.out}")
@@ -124,7 +124,7 @@ def _cmd_results(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .compare import compare_ref, format_markdown
+    from .review.compare import compare_ref, format_markdown
 
     table = compare_ref(args.base_ref, data_dir=args.data_dir, repo=args.repo)
     if args.json:

@@ -10,7 +10,7 @@ __all__ = ["write_variables", "pre_render"]
 
 def write_variables(root, data) -> Path:
     """Write ``_variables.yml`` for ``{{< var ... >}}`` shortcodes (footer: versions and commit)."""
-    from .site import build_info
+    from .pages import build_info
 
     b = build_info(root)
     text = (f"data:\n  version: \"{data.version}\"\n  date: \"{data.created}\"\n"
@@ -23,9 +23,9 @@ def write_variables(root, data) -> Path:
 
 def pre_render(root) -> int:
     """Validate, write variables and results/results.json; 0 on success, 1 on invalid data."""
-    from .data import load
-    from .errors import DataError
-    from .outputs import write_results
+    from ..errors import DataError
+    from ..review.data import load
+    from ..review.outputs import write_results
 
     root = Path(root)
     try:

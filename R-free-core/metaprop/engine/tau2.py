@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import MetapropError
+from ..errors import MetapropError
 
 __all__ = ["TAU2", "TAU2_METAFOR", "tau2_dl", "tau2_pm", "tau2_reml", "tau2_ml", "tau2_fisher", "q_stat",
            "zeroin"]

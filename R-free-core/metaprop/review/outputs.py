@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
+from .. import __version__
+from ..engine.results import _num
+from ..errors import MetapropError
 from .analyses import REPRODUCTIONS, headline_values, pool_primary, reproduce, summary_values
 from .data import OUTCOMES, POPULATIONS, StudyData, load
-from .errors import MetapropError
-from .results import _num
 
 __all__ = ["analyse", "fit_sets", "write_results", "SENSITIVITY_SETS", "summary_frame"]
 
@@ -51,7 +51,7 @@ def fit_sets(data: StudyData) -> dict:
 
 def analyse(data: StudyData) -> dict:
     """Every analysis the site shows, as plain Python objects (PoolResult and DataFrames)."""
-    from .sensitivity import cumulative, egger, funnel_data, leave_one_out, method_grid
+    from ..engine.sensitivity import cumulative, egger, funnel_data, leave_one_out, method_grid
 
     out = {"headline": {}, "sets": fit_sets(data), "loo": {}, "cumulative": {}, "grid": {}, "egger": {},
            "funnel": {}, "missing": {}, "reproductions": []}
@@ -148,7 +148,7 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True) -> l
 
     Files are written to a temporary folder and moved into place only when all succeeded.
     """
-    from .figures import forest_alt_text, forest_plot, funnel_alt_text, funnel_plot, save
+    from ..site.figures import forest_alt_text, forest_plot, funnel_alt_text, funnel_plot, save
 
     data = load(data_dir)
     results = analyse(data)

@@ -11,10 +11,10 @@ import math
 import pandas as pd
 from great_tables import GT, loc, style
 
-from .analyses import summary_values
-from .data import OUTCOMES, StudyData
-from .report import fmt_p
-from .results import PoolResult
+from ..engine.report import fmt_p
+from ..engine.results import PoolResult
+from ..review.analyses import summary_values
+from ..review.data import OUTCOMES, StudyData
 
 __all__ = ["house_style", "study_table", "completeness_table", "results_table", "results_frame",
            "sensitivity_table", "grid_table", "reproduction_frame", "reproduction_table", "dictionary_table",
@@ -188,7 +188,7 @@ def grid_table(df: pd.DataFrame, title: str = "Every method") -> GT:
 
 
 def reproduction_frame(data: StudyData) -> pd.DataFrame:
-    from .analyses import REPRODUCTIONS, reproduce
+    from ..review.analyses import REPRODUCTIONS, reproduce
 
     pub = data.published.set_index(["source", "outcome"])
     rows = []

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import MetapropError
 from . import dist
-from .errors import MetapropError
 
 __all__ = ["study_ci", "METHOD_CI"]
 

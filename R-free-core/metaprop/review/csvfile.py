@@ -12,7 +12,7 @@ import io
 import math
 from pathlib import Path
 
-from .errors import DataError
+from ..errors import DataError
 
 __all__ = ["read_rows", "read_counts"]
 

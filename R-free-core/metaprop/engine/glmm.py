@@ -30,8 +30,9 @@ import warnings
 import numpy as np
 from scipy import special
 
+from ..errors import ConvergenceWarning, MetapropError
 from . import dist
-from .errors import ConvergenceWarning, MetapropError
+from .inference import heterogeneity_i2_ci, i2_tau2, prediction_interval, study_fields, wald
 from .measures import escalc
 from .results import PoolResult
 from .tau2 import q_stat, tau2_dl
@@ -160,8 +161,6 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
 
     Called by :func:`metaprop.pool` with ``method="GLMM"``; counts are already validated.
     """
-    from .pooling import _wald, heterogeneity_i2_ci, i2_tau2, prediction_interval, study_fields
-
     if hakn:
         raise MetapropError("hakn is not available with method 'GLMM'.")
     x = np.asarray(x, dtype=float)
@@ -171,7 +170,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     # common-effect logistic model (metafor rma.glmm method = "EE")
     pbar = x.sum() / n.sum()
     if 0 < pbar < 1:
-        common = _wald(math.log(pbar / (1 - pbar)), 1 / math.sqrt(n.sum() * pbar * (1 - pbar)), level)
+        common = wald(math.log(pbar / (1 - pbar)), 1 / math.sqrt(n.sum() * pbar * (1 - pbar)), level)
     else:
         raise MetapropError("GLMM needs at least one event and one non-event across studies.")
     # saturated-model Wald Q: studies with 0 < x < n only (others have infinite logits)
@@ -198,7 +197,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         notes.append(text)
         mu, tau, se, converged = common.te, 0.0, common.se, False
     tau2 = tau * tau
-    random = _wald(mu, se, level)
+    random = wald(mu, se, level)
     pi = (prediction_interval(mu, se, tau2, k, prediction_df, level) if k > 1
           else (float("nan"), float("nan")))
     if k > 1:

@@ -26,15 +26,15 @@ import math
 
 import numpy as np
 
-from . import dist
+from ..errors import MetapropError
 from .conventions import PREDICTION_DF, check_convention
-from .errors import MetapropError
+from .inference import heterogeneity_i2_ci, i2_tau2, prediction_interval, q_test, study_fields, wald
 from .measures import check_sm, escalc
-from .results import Estimate, PoolResult
+from .results import PoolResult
 from .study_ci import study_ci
-from .tau2 import TAU2, TAU2_METAFOR, q_stat
+from .tau2 import TAU2, TAU2_METAFOR
 
-__all__ = ["pool", "random_effects", "check_counts", "heterogeneity_i2_ci", "prediction_interval"]
+__all__ = ["pool", "random_effects", "check_counts"]
 
 METHODS = ("Inverse", "GLMM")
 
@@ -73,78 +73,6 @@ def check_counts(events, total, studlab=None):
     return x.astype(int), n.astype(int), labels
 
 
-def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, float]:
-    r"""Confidence interval for :math:`I^2` from the test-based interval for :math:`H`.
-
-    Higgins & Thompson (2002), eq. (8)-(9), as R meta ``calcH``:
-    :math:`\operatorname{SE}(\log H) = \tfrac12\,\frac{\log Q - \log(k-1)}{\sqrt{2Q}-\sqrt{2k-3}}`
-    if :math:`Q > k`, else :math:`\sqrt{\tfrac{1}{2(k-2)}\{1-\tfrac{1}{3(k-2)^2}\}}`;
-    :math:`I^2 = (H^2-1)/H^2` at each limit, truncated at 0.
-    """
-    if k < 3 or not math.isfinite(q):
-        return (float("nan"), float("nan"))
-    h = math.sqrt(q / (k - 1))
-    if q > k:
-        se = 0.5 * (math.log(q) - math.log(k - 1)) / (math.sqrt(2 * q) - math.sqrt(2 * k - 3))
-    else:
-        se = math.sqrt(1 / (2 * (k - 2)) * (1 - 1 / (3 * (k - 2) ** 2)))
-    z = dist.norm_ppf(1 - (1 - level) / 2)
-    lh = math.log(max(h, 1.0))
-
-    def i2(hv):
-        hv = max(hv, 1.0)
-        return (hv**2 - 1) / hv**2
-
-    return (i2(math.exp(lh - z * se)), i2(math.exp(lh + z * se)))
-
-
-def _wald(te, se, level, df=None) -> Estimate:
-    stat = te / se if se > 0 else float("nan")
-    if df is None:
-        q = dist.norm_ppf(1 - (1 - level) / 2)
-        p = 2 * dist.norm_sf(abs(stat))
-    else:
-        q = dist.t_ppf(1 - (1 - level) / 2, df)
-        p = 2 * dist.t_sf(abs(stat), df)
-    return Estimate(float(te), float(se), float(te - q * se), float(te + q * se),
-                    float(stat), float(p), df)
-
-
-def prediction_interval(te: float, se: float, tau2: float, k: int, df: str, level: float):
-    """Prediction interval ``te ± q * sqrt(tau2 + se^2)`` with ``q`` from t(k-1), t(k-2) or z."""
-    if df == "z":
-        q = dist.norm_ppf(1 - (1 - level) / 2)
-    else:
-        d = k - 1 if df == "k-1" else k - 2
-        if d < 1:
-            return (float("nan"), float("nan"))
-        q = dist.t_ppf(1 - (1 - level) / 2, d)
-    half = q * math.sqrt(tau2 + se**2)
-    return (float(te - half), float(te + half))
-
-
-def q_test(yi, vi):
-    """Cochran's Q, its df and p-value, H and the Q-based I^2 (R meta ``method.I2 = "Q"``)."""
-    q = q_stat(yi, vi)
-    df = len(yi) - 1
-    p = float(dist.chi2_sf(q, df)) if df > 0 else float("nan")
-    h = math.sqrt(q / df) if df > 0 else float("nan")
-    i2 = max(0.0, (q - df) / q) if df > 0 and q > 0 else (0.0 if df > 0 else float("nan"))
-    return q, df, p, h, i2
-
-
-def i2_tau2(vi, tau2: float) -> float:
-    r"""metafor's :math:`I^2 = \hat\tau^2/(\hat\tau^2 + s^2)`.
-
-    :math:`s^2 = (k-1)\sum w_i/\{(\sum w_i)^2-\sum w_i^2\}`, :math:`w_i = 1/v_i` (Higgins &
-    Thompson 2002), metafor ``rma.uni``'s "typical" within-study variance.
-    """
-    w = 1.0 / vi
-    k = len(vi)
-    s2 = (k - 1) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2))
-    return float(tau2 / (tau2 + s2)) if tau2 + s2 > 0 else 0.0
-
-
 def random_effects(yi, vi, method_tau: str = "REML", hakn: bool = False, level: float = 0.95,
                    algorithm: str = "exact"):
     r"""Random-effects estimate from ``yi, vi`` (metafor ``rma(yi, vi, method = method_tau)``).
@@ -168,17 +96,8 @@ def random_effects(yi, vi, method_tau: str = "REML", hakn: bool = False, level: 
     mu = float(np.sum(wr * yi) / np.sum(wr))
     if hakn and k > 1:
         se_hk = math.sqrt(float(np.sum(wr * (yi - mu) ** 2)) / ((k - 1) * np.sum(wr)))
-        return tau2, _wald(mu, se_hk, level, df=k - 1)
-    return tau2, _wald(mu, math.sqrt(1.0 / np.sum(wr)), level)
-
-
-def study_fields(labels, x, n, yi, vi, corrected, study) -> dict:
-    """The per-study fields of a :class:`PoolResult`, as tuples (shared by every fitting path)."""
-    p, lo, hi = study
-    return dict(studlab=tuple(labels), events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
-                yi=tuple(map(float, yi)), vi=tuple(map(float, vi)), corrected=tuple(map(bool, corrected)),
-                study_p=tuple(map(float, p)), study_lower=tuple(map(float, lo)),
-                study_upper=tuple(map(float, hi)))
+        return tau2, wald(mu, se_hk, level, df=k - 1)
+    return tau2, wald(mu, math.sqrt(1.0 / np.sum(wr)), level)
 
 
 def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None = None,
@@ -277,7 +196,7 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
         notes.append("Back-transformation of pooled values by Miller (1978) at the harmonic "
                      f"mean of the sample sizes ({k / np.sum(1.0 / n):.2f}).")
     w = 1.0 / vi
-    common = _wald(np.sum(w * yi) / np.sum(w), math.sqrt(1.0 / np.sum(w)), level)
+    common = wald(np.sum(w * yi) / np.sum(w), math.sqrt(1.0 / np.sum(w)), level)
     fields = dict(sm=sm, method="Inverse", method_tau=method_tau, hakn=hakn, convention=conv.name,
                   level=level, incr=incr, method_ci=method_ci, prediction_df=prediction_df,
                   **study_fields(labels, x, n, yi, vi, corrected, (p, lo, hi)))

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .analyses import REPRODUCTIONS
-from .data import OUTCOMES
-from .outputs import SENSITIVITY_SETS, site_results
+from .. import __version__
+from ..review.analyses import REPRODUCTIONS
+from ..review.data import OUTCOMES
+from ..review.outputs import SENSITIVITY_SETS, site_results
 
 __all__ = ["Site", "build_info", "software_versions", "fmt_estimate"]
 
@@ -250,7 +250,7 @@ class Site:
 
     # -- sensitivity page ----------------------------------------------------------------
     def sensitivity_frame(self) -> pd.DataFrame:
-        from .outputs import summary_frame
+        from ..review.outputs import summary_frame
 
         df = summary_frame(self.results)
         df = df[df["outcome"].isin(["weaned", "discharged_alive", "alive_12mo"])]
@@ -281,7 +281,7 @@ class Site:
         subgroup differences; PFT random effects (REML), which every subgroup can be fitted with."""
         from great_tables import GT
 
-        from .sensitivity import subgroup
+        from ..engine.sensitivity import subgroup
         from .tables import INCLUSION_LABEL, house_style, sensitivity_frame_rows
 
         counts = self.data.counts(outcome, "all")

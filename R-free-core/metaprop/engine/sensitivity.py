@@ -25,8 +25,8 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..errors import MetapropError
 from . import dist
-from .errors import MetapropError
 from .measures import escalc
 from .pooling import pool
 from .results import PoolResult, _num

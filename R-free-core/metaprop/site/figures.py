@@ -28,8 +28,8 @@ from plotnine import (
     theme,
 )
 
-from .report import fmt_p
-from .results import PoolResult
+from ..engine.report import fmt_p
+from ..engine.results import PoolResult
 from .theme import FONT_SIZE, OKABE_ITO, theme_metaprop
 
 __all__ = ["forest_data", "forest_plot", "forest_alt_text", "funnel_plot", "funnel_alt_text", "save"]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import DataError, MetapropError
 from .data import OUTCOMES, StudyData, load
-from .errors import DataError, MetapropError
 from .outputs import SENSITIVITY_SETS, fit_sets, summary_frame
 
 __all__ = ["estimates", "compare_data", "compare_ref", "format_markdown", "MARKER"]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import MetapropError
+from ..errors import MetapropError
 
 __all__ = ["SM", "Measure", "escalc", "pft", "ipft", "ipft_hm", "needs_incr"]
 

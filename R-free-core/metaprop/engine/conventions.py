@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import MetapropError
+from ..errors import MetapropError
 
 __all__ = ["Convention", "CONVENTIONS", "PREDICTION_DF", "check_convention"]
 

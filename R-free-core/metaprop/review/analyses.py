@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..engine.pooling import pool
+from ..engine.results import PoolResult
+from ..errors import MetapropError
 from .data import OUTCOMES, StudyData
-from .errors import MetapropError
-from .pooling import pool
-from .results import PoolResult
 
 __all__ = ["PRIMARY", "FALLBACK", "REPRODUCTIONS", "Reproduction", "pool_primary", "pool_counts",
            "reproduce", "headline", "headline_values", "summary_values"]

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import DataError
 from .csvfile import read_counts
-from .errors import DataError
 
 __all__ = ["read_table_csv", "load", "StudyData", "POPULATIONS",
            "OUTCOMES", "study_label"]

@@ -1,0 +1,103 @@
+r"""Inference shared by every fitting path (inverse variance, GLMM): Wald and Hartung-Knapp
+intervals, prediction intervals, Cochran's Q, H and I^2 with its interval.
+
+References
+----------
+Higgins JPT, Thompson SG (2002). Stat Med 21:1539-1558. doi:10.1002/sim.1186
+Higgins JPT, Thompson SG, Spiegelhalter DJ (2009). J R Stat Soc A 172:137-159.
+doi:10.1111/j.1467-985X.2008.00552.x
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import dist
+from .results import Estimate
+from .tau2 import q_stat
+
+__all__ = ["heterogeneity_i2_ci", "wald", "prediction_interval", "q_test", "i2_tau2", "study_fields"]
+
+
+def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, float]:
+    r"""Confidence interval for :math:`I^2` from the test-based interval for :math:`H`.
+
+    Higgins & Thompson (2002), eq. (8)-(9), as R meta ``calcH``:
+    :math:`\operatorname{SE}(\log H) = \tfrac12\,\frac{\log Q - \log(k-1)}{\sqrt{2Q}-\sqrt{2k-3}}`
+    if :math:`Q > k`, else :math:`\sqrt{\tfrac{1}{2(k-2)}\{1-\tfrac{1}{3(k-2)^2}\}}`;
+    :math:`I^2 = (H^2-1)/H^2` at each limit, truncated at 0.
+    """
+    if k < 3 or not math.isfinite(q):
+        return (float("nan"), float("nan"))
+    h = math.sqrt(q / (k - 1))
+    if q > k:
+        se = 0.5 * (math.log(q) - math.log(k - 1)) / (math.sqrt(2 * q) - math.sqrt(2 * k - 3))
+    else:
+        se = math.sqrt(1 / (2 * (k - 2)) * (1 - 1 / (3 * (k - 2) ** 2)))
+    z = dist.norm_ppf(1 - (1 - level) / 2)
+    lh = math.log(max(h, 1.0))
+
+    def i2(hv):
+        hv = max(hv, 1.0)
+        return (hv**2 - 1) / hv**2
+
+    return (i2(math.exp(lh - z * se)), i2(math.exp(lh + z * se)))
+
+
+def wald(te, se, level, df=None) -> Estimate:
+    """Wald-type estimate, CI, statistic and p-value (normal, or t with ``df``)."""
+    stat = te / se if se > 0 else float("nan")
+    if df is None:
+        q = dist.norm_ppf(1 - (1 - level) / 2)
+        p = 2 * dist.norm_sf(abs(stat))
+    else:
+        q = dist.t_ppf(1 - (1 - level) / 2, df)
+        p = 2 * dist.t_sf(abs(stat), df)
+    return Estimate(float(te), float(se), float(te - q * se), float(te + q * se),
+                    float(stat), float(p), df)
+
+
+def prediction_interval(te: float, se: float, tau2: float, k: int, df: str, level: float):
+    """Prediction interval ``te ± q * sqrt(tau2 + se^2)`` with ``q`` from t(k-1), t(k-2) or z."""
+    if df == "z":
+        q = dist.norm_ppf(1 - (1 - level) / 2)
+    else:
+        d = k - 1 if df == "k-1" else k - 2
+        if d < 1:
+            return (float("nan"), float("nan"))
+        q = dist.t_ppf(1 - (1 - level) / 2, d)
+    half = q * math.sqrt(tau2 + se**2)
+    return (float(te - half), float(te + half))
+
+
+def q_test(yi, vi):
+    """Cochran's Q, its df and p-value, H and the Q-based I^2 (R meta ``method.I2 = "Q"``)."""
+    q = q_stat(yi, vi)
+    df = len(yi) - 1
+    p = float(dist.chi2_sf(q, df)) if df > 0 else float("nan")
+    h = math.sqrt(q / df) if df > 0 else float("nan")
+    i2 = max(0.0, (q - df) / q) if df > 0 and q > 0 else (0.0 if df > 0 else float("nan"))
+    return q, df, p, h, i2
+
+
+def i2_tau2(vi, tau2: float) -> float:
+    r"""metafor's :math:`I^2 = \hat\tau^2/(\hat\tau^2 + s^2)`.
+
+    :math:`s^2 = (k-1)\sum w_i/\{(\sum w_i)^2-\sum w_i^2\}`, :math:`w_i = 1/v_i` (Higgins &
+    Thompson 2002), metafor ``rma.uni``'s "typical" within-study variance.
+    """
+    w = 1.0 / vi
+    k = len(vi)
+    s2 = (k - 1) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2))
+    return float(tau2 / (tau2 + s2)) if tau2 + s2 > 0 else 0.0
+
+
+def study_fields(labels, x, n, yi, vi, corrected, study) -> dict:
+    """The per-study fields of a :class:`PoolResult`, as tuples (shared by every fitting path)."""
+    p, lo, hi = study
+    return dict(studlab=tuple(labels), events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
+                yi=tuple(map(float, yi)), vi=tuple(map(float, vi)), corrected=tuple(map(bool, corrected)),
+                study_p=tuple(map(float, p)), study_lower=tuple(map(float, lo)),
+                study_upper=tuple(map(float, hi)))

@@ -1,0 +1,1 @@
+"""This review: its rules (protocol), data/ reading and validation, the analyses and their outputs."""
