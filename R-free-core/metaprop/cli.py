@@ -118,8 +118,10 @@ def _cmd_validate(args) -> int:
 def _cmd_results(args) -> int:
     from .review.outputs import write_results
 
-    files = write_results(args.data_dir, args.out, figures=not args.no_figures)
-    print(f"wrote {len(files)} files to {args.out}")
+    from pathlib import Path
+
+    write_results(args.data_dir, args.out, figures=not args.no_figures)
+    print(f"wrote {sum(1 for p in Path(args.out).iterdir() if p.is_file())} files to {args.out}")
     return 0
 
 

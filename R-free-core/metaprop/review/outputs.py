@@ -143,17 +143,32 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
 
 
-def write_results(data_dir="data", out_dir="results", figures: bool = True) -> list[Path]:
+def _swap_in(new: Path, out_dir: Path) -> None:
+    """Replace ``out_dir`` by the folder ``new`` whole (two renames), so that no mix of old and
+    new files is ever left; the old folder is removed after the swap."""
+    old = None
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=".metaprop-old-", dir=out_dir.parent))
+        os.replace(out_dir, old / "previous")
+    os.replace(new, out_dir)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_results(data_dir="data", out_dir="results", figures: bool = True, key: str | None = None):
     """Write results.json, CSV tables and forest/funnel figures (SVG and PNG) to ``out_dir``.
 
     Files are written to a temporary folder and moved into place only when all succeeded.
+    Returns ``(data, results)``, the analysis written; ``key`` (the build key) goes to
+    ``build-key.txt``.
     """
     from ..site.figures import forest_alt_text, forest_plot, funnel_alt_text, funnel_plot, save
 
     data = load(data_dir)
     results = analyse(data)
     out_dir = Path(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=".metaprop-", dir=out_dir.parent if out_dir.parent.exists() else None))
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".metaprop-", dir=out_dir.parent))
     try:
         (tmp / "results.json").write_text(json.dumps(results_json(data, results), indent=2, sort_keys=True) + "\n")
         _write_csv(summary_frame(results), tmp / "summary.csv")
@@ -181,12 +196,10 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True) -> l
                     save(p, tmp / f"funnel_{o}.{ext}")
                 alt[f"funnel_{o}"] = funnel_alt_text(fd, "logit")
             (tmp / "alt_text.json").write_text(json.dumps(alt, indent=2, sort_keys=True) + "\n")
-        out_dir.mkdir(parents=True, exist_ok=True)
-        written = []
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, out_dir / f.name)
-            written.append(out_dir / f.name)
-        return written
+        if key is not None:
+            (tmp / "build-key.txt").write_text(key + "\n")
+        _swap_in(tmp, out_dir)
+        return data, results
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -17,9 +17,12 @@ import pandas as pd
 from .. import __version__
 from ..review.analyses import REPRODUCTIONS
 from ..review.data import OUTCOMES
-from ..review.outputs import SENSITIVITY_SETS, site_results
+from ..review.outputs import SENSITIVITY_SETS
+from .build import load_build
+from .tables import HtmlTable, show
+from .text import md_escape
 
-__all__ = ["Site", "build_info", "software_versions", "fmt_estimate"]
+__all__ = ["Site", "build_info", "software_versions", "software_table", "fmt_estimate", "SvgFigure"]
 
 DASH = "\u2014"
 
@@ -70,12 +73,43 @@ def software_versions() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Software", "Version"])
 
 
+def software_table() -> HtmlTable:
+    """:func:`software_versions` as a table."""
+    from great_tables import GT
+
+    from .tables import house_style
+
+    return show(GT(software_versions()).tab_header(title="Software used in this build").pipe(house_style))
+
+
+class SvgFigure:
+    """A figure written by the build (``results/NAME.svg``), shown by Jupyter as SVG.
+
+    Pages show the figures the pre-render step drew once, instead of drawing them again in each
+    page's kernel; under each, the page links the same SVG at full size.
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    def _repr_svg_(self) -> str:
+        return self.path.read_text(encoding="utf-8")
+
+
 class Site:
-    """All results of one build, computed once from ``data_dir``."""
+    """All results of one build, computed once from ``data_dir`` (see :mod:`metaprop.site.build`)."""
 
     def __init__(self, data_dir="data"):
         self.data_dir = Path(data_dir)
-        self.data, self.results = site_results(self.data_dir)
+        self.root = self.data_dir.resolve().parent
+        self.data, self.results = load_build(self.root, self.data_dir)
+
+    def figure(self, name: str) -> SvgFigure:
+        """``results/NAME.svg`` of this build, e.g. ``forest_weaned`` or ``funnel_weaned``."""
+        path = self.root / "results" / f"{name}.svg"
+        if not path.is_file():
+            raise KeyError(f"no figure {name!r} in this build")
+        return SvgFigure(path)
 
     # -- headline ------------------------------------------------------------------------
     def headline(self, outcome: str) -> dict:
@@ -110,7 +144,7 @@ class Site:
 
         from .tables import house_style
 
-        return (GT(self.headline_frame()).tab_header(title="Pooled estimates, primary analysis",
+        return show(GT(self.headline_frame()).tab_header(title="Pooled estimates, primary analysis",
                                                      subtitle=f"Data version {self.data.version} "
                                                               f"({self.data.created})")
                 .tab_source_note("Prediction interval: where the proportion in a new study is expected to lie. "
@@ -118,11 +152,19 @@ class Site:
                 .pipe(house_style))
 
     # -- figures -------------------------------------------------------------------------
-    def forest(self, outcome: str, width: float = 10.0):
-        from .figures import forest_plot
+    def figure_links(self, name: str, prefix: str = ".") -> str:
+        """Markdown under a figure: a link to its full-size SVG and its description in words."""
+        import json
 
-        res = self.headline(outcome)["result"]
-        return forest_plot(res, width=width)
+        alt = json.loads((self.root / "results" / "alt_text.json").read_text(encoding="utf-8")).get(name, "")
+        link = f"[Full-size figure (SVG)]({prefix}/results/{name}.svg){{.figure-link}}"
+        if not alt:
+            return link
+        return (f"{link}\n\n<details class=\"figure-words\"><summary>The figure in words</summary>\n\n"
+                f"{md_escape(alt)}\n\n</details>\n")
+
+    def forest(self, outcome: str) -> SvgFigure:
+        return self.figure(f"forest_{outcome}")
 
     def forest_alt(self, outcome: str) -> str:
         from .figures import forest_alt_text
@@ -130,20 +172,11 @@ class Site:
         res = self.headline(outcome)["result"]
         return forest_alt_text(res, OUTCOMES[outcome].lower()) if res is not None else "No studies."
 
-    def reproduction_forest(self, source: str = "hernandez2018", outcome: str = "weaned"):
-        from .figures import forest_plot
+    def reproduction_forest(self, source: str = "hernandez2018", outcome: str = "weaned") -> SvgFigure:
+        return self.figure(f"forest_{source}_{outcome}")
 
-        return forest_plot(self.reproduction(source, outcome), width=10.0)
-
-    def reproduction_alt(self, source: str = "hernandez2018", outcome: str = "weaned") -> str:
-        from .figures import forest_alt_text
-
-        return forest_alt_text(self.reproduction(source, outcome), OUTCOMES[outcome].lower())
-
-    def funnel(self, outcome: str):
-        from .figures import funnel_plot
-
-        return funnel_plot(self.results["funnel"][outcome], "PLOGIT")
+    def funnel(self, outcome: str) -> SvgFigure:
+        return self.figure(f"funnel_{outcome}")
 
     # -- reproduction --------------------------------------------------------------------
     def reproduction(self, source: str, outcome: str):
@@ -181,7 +214,7 @@ class Site:
     def reproduction_table(self):
         from .tables import reproduction_table
 
-        return reproduction_table(self.data)
+        return show(reproduction_table(self.data))
 
     # -- outcome pages -------------------------------------------------------------------
     def sets_table(self, outcome: str):
@@ -189,29 +222,30 @@ class Site:
 
         rows = [(label, self.results["sets"][(outcome, key)][1]) for key, label, _, _ in SENSITIVITY_SETS
                 if self.results["sets"][(outcome, key)][1] is not None]
-        return results_table(rows, title=f"{OUTCOMES[outcome]}: primary and sensitivity analyses")
+        return show(results_table(rows, title=f"{OUTCOMES[outcome]}: primary and sensitivity analyses"))
 
     def loo_table(self, outcome: str):
         from .tables import sensitivity_table
 
         if outcome not in self.results["loo"]:
             return None
-        return sensitivity_table(self.results["loo"][outcome], "omitted", "Leave-one-out (last row: all studies)")
+        return show(sensitivity_table(self.results["loo"][outcome], "omitted",
+                                      "Leave-one-out (last row: all studies)"))
 
     def cumulative_table(self, outcome: str):
         from .tables import sensitivity_table
 
         if outcome not in self.results["cumulative"]:
             return None
-        return sensitivity_table(self.results["cumulative"][outcome], "added",
-                                 "Cumulative meta-analysis by publication year")
+        return show(sensitivity_table(self.results["cumulative"][outcome], "added",
+                                      "Cumulative meta-analysis by publication year"))
 
     def grid_table(self, outcome: str):
         from .tables import grid_table
 
         if outcome not in self.results["grid"]:
             return None
-        return grid_table(self.results["grid"][outcome], title=f"{OUTCOMES[outcome]}: every method")
+        return show(grid_table(self.results["grid"][outcome], title=f"{OUTCOMES[outcome]}: every method"))
 
     def published_frame(self, outcome: str) -> pd.DataFrame:
         pub = self.data.published
@@ -229,8 +263,8 @@ class Site:
 
         from .tables import house_style
 
-        return GT(self.published_frame(outcome)).tab_header(title="Published estimates beside ours").pipe(
-            house_style)
+        return show(GT(self.published_frame(outcome)).tab_header(title="Published estimates beside ours").pipe(
+            house_style))
 
     def missing_sentence(self, outcome: str) -> str:
         miss = self.results["missing"][outcome]
@@ -272,7 +306,7 @@ class Site:
 
         from .tables import house_style
 
-        return (GT(self.sensitivity_frame(), groupname_col="Outcome")
+        return show(GT(self.sensitivity_frame(), groupname_col="Outcome")
                 .tab_header(title="How the estimates change with the studies included")
                 .pipe(house_style))
 
@@ -288,7 +322,7 @@ class Site:
         df = subgroup(counts, by="inclusion", sm="PFT", method="Inverse", method_tau="REML")
         df["subgroup"] = df["subgroup"].map(INCLUSION_LABEL)
         t = df.attrs["test"]
-        return (GT(sensitivity_frame_rows(df, "subgroup"))
+        return show(GT(sensitivity_frame_rows(df, "subgroup"))
                 .tab_header(title=f"{OUTCOMES[outcome]}: subgroups by population",
                             subtitle="All candidate studies; Freeman-Tukey random effects (REML)")
                 .tab_source_note(f"Test for subgroup differences: Q = {t['q_between']:.2f}, df = {t['df']}, "
@@ -300,25 +334,44 @@ class Site:
     def study_table(self):
         from .tables import study_table
 
-        return study_table(self.data)
+        return show(study_table(self.data))
 
     def completeness_table(self):
         from .tables import completeness_table
 
-        return completeness_table(self.data)
+        return show(completeness_table(self.data))
 
     def protocol_frame(self) -> pd.DataFrame:
         st = self.data.studies.sort_values(["year", "label"])
         return pd.DataFrame({"Study": st["label"], "Inclusion": st["inclusion"],
                              "Why": st["inclusion_reason"], "Hernandez 2018": st["hernandez2018"]})
 
+    def protocol_table(self) -> HtmlTable:
+        from great_tables import GT
+
+        from .tables import INCLUSION_LABEL, house_style
+
+        df = self.protocol_frame()
+        df["Inclusion"] = df["Inclusion"].map(INCLUSION_LABEL)
+        df["Hernandez 2018"] = df["Hernandez 2018"].map({True: "yes", False: "no"}).fillna(DASH)
+        return show(GT(df.fillna(DASH)).tab_header(title="Inclusion of each candidate study").pipe(house_style))
+
     def dictionary(self, resource: str):
         from .tables import dictionary_table
 
-        return dictionary_table(self.data, resource)
+        return show(dictionary_table(self.data, resource))
 
     def changelog(self) -> str:
-        return (self.data_dir / "CHANGELOG.md").read_text(encoding="utf-8").split("\n", 1)[1]
+        """``data/CHANGELOG.md`` (less its title) as a raw-HTML Markdown block.
+
+        Rendered by markdown-it with raw HTML off: HTML in the file is shown as text, and links
+        with a ``javascript:`` or other unsafe scheme are not made.
+        """
+        from markdown_it import MarkdownIt
+
+        text = (self.data_dir / "CHANGELOG.md").read_text(encoding="utf-8").split("\n", 1)[-1]
+        body = MarkdownIt("commonmark", {"html": False}).render(text)
+        return "```{=html}\n<div class=\"changelog\">\n" + body.replace("```", "&#96;&#96;&#96;") + "</div>\n```\n"
 
     def version_line(self) -> str:
         b = build_info()

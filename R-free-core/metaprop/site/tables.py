@@ -1,7 +1,10 @@
 """Tables with great-tables: each builder takes data or results and returns a ``GT``.
 
-Apply the house style with ``.pipe(house_style)``; pages display the ``GT`` object directly
-(Quarto must leave its CSS alone: ``html-table-processing: none`` in ``_quarto.yml``).
+Apply the house style with ``.pipe(house_style)``; pages display ``show(gt)``: the table's HTML in
+a focusable, labelled region that scrolls sideways on a narrow screen instead of widening the page
+(Quarto must leave its CSS alone: ``html-table-processing: none`` in ``_quarto.yml``). It reaches
+Quarto as a raw-HTML Markdown block, not as ``text/html`` output: Quarto loads require.js and jQuery
+from a CDN for any page with ``text/html`` cell output.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import html
+
 from great_tables import GT, loc, style
 
 from ..engine.report import fmt_p
@@ -16,11 +21,36 @@ from ..engine.results import PoolResult
 from ..review.analyses import summary_values
 from ..review.data import OUTCOMES, StudyData
 
-__all__ = ["house_style", "study_table", "completeness_table", "results_table", "results_frame",
+__all__ = ["HtmlTable", "show", "house_style", "study_table", "completeness_table", "results_table", "results_frame",
            "sensitivity_table", "grid_table", "reproduction_frame", "reproduction_table", "dictionary_table",
            "study_frame", "completeness_frame"]
 
 DASH = "\u2014"
+
+
+class HtmlTable:
+    """A ``GT`` as Quarto should show it: raw HTML in a scrollable region that takes focus."""
+
+    def __init__(self, gt: GT):
+        self.gt = gt
+
+    @property
+    def label(self) -> str:
+        heading = getattr(self.gt, "_heading", None)
+        return str(getattr(heading, "title", None) or "Table")
+
+    def as_html(self) -> str:
+        return (f'<div class="table-responsive" tabindex="0" role="region" '
+                f'aria-label="{html.escape(self.label, quote=True)}">\n'
+                f"{self.gt.as_raw_html()}\n</div>")
+
+    def _repr_markdown_(self) -> str:
+        return "```{=html}\n" + self.as_html() + "\n```\n"
+
+
+def show(gt: GT) -> HtmlTable:
+    """Wrap a finished ``GT`` for a page (see the module docstring)."""
+    return HtmlTable(gt)
 
 
 def house_style(gt: GT) -> GT:
@@ -76,7 +106,7 @@ def study_table(data: StudyData) -> GT:
     df = study_frame(data)
     return (GT(df).tab_header(title="Study characteristics",
                               subtitle=f"{len(df)} candidate studies; data version {data.version}")
-            .tab_style(style=[style.text(color="#D55E00", weight="bold")],
+            .tab_style(style=[style.text(color="#A33A00", weight="bold")],
                        locations=loc.body(columns="Retracted"))
             .tab_source_note("Mean \u00b1 SD unless marked median; n = patients on intravenous inotropes "
                              f"who received CRT; {DASH} = not reported in the sources read. Baseline values of "
