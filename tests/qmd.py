@@ -18,6 +18,7 @@ import yaml
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
+INCLUDE = re.compile(r"^\{\{< include (\S+) >\}\}[ \t]*$", re.M)
 CHUNK = re.compile(r"^```\{python\}[^\n]*\n(.*?)^```[ \t]*$", re.S | re.M)
 INLINE = re.compile(r"`\{python\}\s+([^`]+?)`")
 
@@ -29,8 +30,16 @@ class Piece:
     options: dict = field(default_factory=dict)
 
 
-def parse_qmd(text: str) -> tuple[dict, list[Piece]]:
-    """Front matter and the executable pieces of a .qmd, in document order."""
+def expand_includes(text: str, base: Path) -> str:
+    """Replace each ``{{< include FILE >}}`` line by FILE's text (relative to ``base``), as Quarto does."""
+    return INCLUDE.sub(lambda m: expand_includes((base / m.group(1)).read_text(encoding="utf-8"),
+                                                 (base / m.group(1)).parent), text)
+
+
+def parse_qmd(text: str, base: Path | None = None) -> tuple[dict, list[Piece]]:
+    """Front matter and the executable pieces of a .qmd, in document order (includes expanded)."""
+    if base is not None:
+        text = expand_includes(text, base)
     front = {}
     body = text
     if text.startswith("---\n"):
@@ -70,13 +79,27 @@ class PageRun:
                     out.append((piece, base64.b64decode(o["data"]["image/png"])))
         return out
 
+    def svgs(self) -> list[tuple[Piece, str]]:
+        return [(piece, "".join(o["data"]["image/svg+xml"])) for piece, outs in zip(self.pieces, self.outputs,
+                                                                                    strict=True)
+                for o in outs if "image/svg+xml" in o.get("data", {})]
+
     def html(self) -> list[tuple[Piece, str]]:
+        """Tables: ``text/html`` outputs and raw-HTML Markdown blocks (how the site shows tables)."""
         out = []
         for piece, outs in zip(self.pieces, self.outputs, strict=True):
             for o in outs:
-                if "text/html" in o.get("data", {}):
-                    out.append((piece, "".join(o["data"]["text/html"])))
+                data = o.get("data", {})
+                if "text/html" in data:
+                    out.append((piece, "".join(data["text/html"])))
+                elif "text/markdown" in data and "```{=html}" in "".join(data["text/markdown"]):
+                    out.append((piece, "".join(data["text/markdown"])))
         return out
+
+    def markdown(self) -> str:
+        """Everything the page's cells print for Quarto to read as Markdown (``output: asis``)."""
+        return "".join("".join(o.get("text", "")) for outs in self.outputs for o in outs
+                       if o.get("output_type") == "stream" and o.get("name") == "stdout")
 
     def inline_values(self) -> list[str]:
         vals = []
@@ -90,7 +113,7 @@ class PageRun:
 def run_page(path, timeout: int = 600) -> PageRun:
     """Execute every piece of ``path``; raises nbclient's CellExecutionError on any error."""
     path = Path(path)
-    front, pieces = parse_qmd(path.read_text(encoding="utf-8"))
+    front, pieces = parse_qmd(path.read_text(encoding="utf-8"), path.parent)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(p.source if p.kind == "cell" else f"str({p.source})") for p in pieces]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
@@ -102,4 +125,4 @@ def run_page(path, timeout: int = 600) -> PageRun:
 if __name__ == "__main__":
     for arg in sys.argv[1:]:
         run = run_page(arg)
-        print(arg, "ok:", len(run.pieces), "pieces,", len(run.images()), "figures,", len(run.html()), "tables")
+        print(arg, "ok:", len(run.pieces), "pieces,", len(run.svgs()), "figures,", len(run.html()), "tables")

@@ -1,0 +1,170 @@
+"""The site as readers meet it: a real ``quarto render``, served on 127.0.0.1, opened in Chromium.
+
+Needs ``quarto`` on the PATH (skipped otherwise, with the reason) and a Chromium: the system's
+``chromium`` (Debian) or Playwright's own (``playwright install chromium`` on GitHub Actions).
+Every page is opened at 1280 px and 390 px; axe-core checks accessibility.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import shutil
+import socketserver
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+pytestmark = pytest.mark.site
+
+QUARTO = shutil.which("quarto")
+CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"), shutil.which("chromium-browser"))
+                 if p), None)
+WIDTHS = (1280, 390)
+CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+               "--disable-component-update", "--disable-sync"]
+
+if QUARTO is None:
+    pytest.skip("quarto is not on the PATH: the site test renders with the real Quarto "
+                "(see ../shared/tools/quarto-local/README.md, or Quarto's installer)", allow_module_level=True)
+playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make setup)")
+
+
+@pytest.fixture(scope="session")
+def rendered(tmp_path_factory) -> tuple[Path, str]:
+    """Render the whole site once into a temporary folder; return (folder, Quarto's output)."""
+    out = tmp_path_factory.mktemp("site")
+    env = dict(os.environ, QUARTO_PYTHON=sys.executable)
+    proc = subprocess.run([QUARTO, "render", "--output-dir", str(out)], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=900)
+    log = proc.stdout + proc.stderr
+    assert proc.returncode == 0, log[-4000:]
+    return out, log
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+
+
+@pytest.fixture(scope="session")
+def served(rendered):
+    site, _ = rendered
+    srv = _Server(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(site)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield site, f"http://127.0.0.1:{srv.server_address[1]}"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        kw = {"executable_path": CHROMIUM} if CHROMIUM else {}
+        try:
+            b = p.chromium.launch(args=CHROME_ARGS, **kw)
+        except Exception as exc:  # noqa: BLE001 - no browser: say so
+            pytest.skip(f"no Chromium to open the site with ({exc.__class__.__name__})")
+        yield b
+        b.close()
+
+
+def _pages(site: Path) -> list[str]:
+    return sorted(str(p.relative_to(site)) for p in site.rglob("*.html") if "site_libs" not in p.parts)
+
+
+MEASURE = """() => {
+  const main = document.querySelector('main');
+  const col = main.getBoundingClientRect().width;
+  const wide = [];
+  for (const el of main.querySelectorAll('img, svg, figure, pre')) {
+    if (el.closest('.table-responsive')) continue;
+    const w = el.getBoundingClientRect().width;
+    if (w > col + 1) wide.push(el.tagName + ' ' + Math.round(w) + ' > ' + Math.round(col));
+  }
+  for (const t of main.querySelectorAll('table')) {
+    const region = t.closest('.table-responsive');
+    const box = region || t;
+    if (box.getBoundingClientRect().width > col + 1) wide.push('TABLE ' + Math.round(box.getBoundingClientRect().width));
+    if (!region && t.getBoundingClientRect().width > col + 1) wide.push('unscrollable TABLE');
+    if (region && region.scrollWidth > region.clientWidth && region.tabIndex < 0) wide.push('region without focus');
+  }
+  const broken = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);
+  return {wide, broken, pageWidth: document.documentElement.scrollWidth, view: window.innerWidth,
+          text: document.body.innerText, footer: (document.querySelector('.nav-footer') || {}).innerText || ''};
+}"""
+
+
+@pytest.fixture(scope="session")
+def visits(served, browser):
+    """Every page at both widths: measurements, axe-core violations and requests off this host."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    site, base = served
+    axe = Axe()
+    out = {}
+    for width in WIDTHS:
+        ctx = browser.new_context(viewport={"width": width, "height": 900})
+        page = ctx.new_page()
+        foreign: list[str] = []
+        page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
+        for rel in _pages(site):
+            foreign.clear()
+            page.goto(f"{base}/{rel}", wait_until="networkidle")
+            m = page.evaluate(MEASURE)
+            m["axe"] = [(v["id"], v["impact"], len(v["nodes"])) for v in axe.run(page).response["violations"]]
+            m["foreign"] = sorted(set(foreign))
+            out[(rel, width)] = m
+        ctx.close()
+    return out
+
+
+def test_render_has_no_config_warning_or_code_error(rendered):
+    site, log = rendered
+    # the kernel's note about its loopback TCP transport and pip's notes (when the pre-render step
+    # refreshes the environment) are not the site's; anything else Quarto warns about fails
+    ignored = ("Kernel is running over TCP", "is ignored: it is neither a file nor a directory")
+    warnings = [ln for ln in log.splitlines() if "WARN" in ln and not any(i in ln for i in ignored)]
+    assert not warnings, warnings
+    assert len(_pages(site)) == 11
+    for page in _pages(site):
+        html = (site / page).read_text(encoding="utf-8")
+        assert "Traceback" not in html and "cell-output-error" not in html, page
+
+
+def test_every_page_fits_loads_and_stays_on_this_host(visits):
+    problems = {}
+    for (rel, width), m in visits.items():
+        bad = m["wide"] + [f"broken image {s}" for s in m["broken"]] + [f"request to {u}" for u in m["foreign"]]
+        if m["pageWidth"] > m["view"] + 1:
+            bad.append(f"page {m['pageWidth']} px wide in a {m['view']} px window")
+        if bad:
+            problems[f"{rel}@{width}"] = bad
+    assert not problems, problems
+
+
+def test_no_serious_or_critical_accessibility_violation(visits):
+    serious = {f"{rel}@{w}": [v for v in m["axe"] if v[1] in ("serious", "critical")] for (rel, w), m in visits.items()}
+    assert not {k: v for k, v in serious.items() if v}
+
+
+def test_home_shows_the_core_headline_and_the_build(visits):
+    from metaprop.site.pages import Site, build_info
+
+    S = Site(ROOT / "data")
+    home = visits[("index.html", 1280)]
+    for outcome in ("weaned", "discharged_alive", "alive_12mo"):
+        assert S.estimate(outcome) in home["text"], outcome
+    assert f"Data version {S.data.version}" in home["footer"]
+    assert build_info(ROOT)["commit"] in home["footer"]
