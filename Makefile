@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CFF_VENV := .venv-cff
 CFF_STAMP := $(CFF_VENV)/.installed
 
-.PHONY: setup site prerender results test lint validate benchmark references clean
+.PHONY: setup site prerender results test test-quick lint validate benchmark bench-site references clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,14 +24,20 @@ $(CFF_STAMP):
 setup: $(STAMP) $(CFF_STAMP)
 
 ## Main job: validate data/, render the site with Quarto if installed, else write results/.
+## Quarto: the one on the PATH, else the quarto-cli package in the venv (it downloads Quarto when
+## installed, so it needs internet); without either, results/ only, with a message that says so.
 site: $(STAMP)
 	$(BIN)/metaprop validate data
-	@if command -v quarto > /dev/null 2>&1; then \
-	  QUARTO_PYTHON=$(abspath $(BIN)/python) quarto render; \
-	  echo "Site rendered to _site/"; \
+	@Q=$$(command -v quarto || true); \
+	if [ -z "$$Q" ] && [ ! -x $(BIN)/quarto ]; then \
+	  echo "quarto is not on the PATH: trying 'pip install quarto-cli' into $(VENV) ..."; \
+	  $(BIN)/python -m pip install --quiet quarto-cli > /dev/null 2>&1 || true; \
+	fi; \
+	[ -z "$$Q" ] && [ -x $(BIN)/quarto ] && Q=$(abspath $(BIN)/quarto); \
+	if [ -n "$$Q" ]; then \
+	  QUARTO_PYTHON=$(abspath $(BIN)/python) "$$Q" render && echo "Site rendered to _site/ (preview: quarto preview)"; \
 	else \
-	  echo "Quarto is not installed: writing results/ (JSON, CSV, SVG, PNG) without the site."; \
-	  echo "Install Quarto (https://quarto.org, or 'pip install quarto-cli' on a machine with internet) to render the website."; \
+	  echo "Quarto could not be installed (quarto-cli needs internet): writing results/ (JSON, CSV, SVG, PNG) without the site."; \
 	  $(BIN)/metaprop results --out results; \
 	fi
 
@@ -47,13 +53,21 @@ validate: $(STAMP)
 
 test: $(STAMP) $(CFF_STAMP)
 	$(BIN)/ruff check .
-	CFFCONVERT=$(abspath $(CFF_VENV)/bin/cffconvert) $(BIN)/python -m pytest -q
+	CFFCONVERT=$(abspath $(CFF_VENV)/bin/cffconvert) QUARTO_PYTHON=$(abspath $(BIN)/python) $(BIN)/python -m pytest -q
+
+## The quick loop: engine, data and CLI tests, without the page runs and the Quarto render.
+test-quick: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not site and not pages"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_pool.py
+
+## Time a full `quarto render` (cold: build cache cleared), written to benchmarks/site_render.json.
+bench-site: $(STAMP)
+	$(BIN)/python benchmarks/bench_site.py
 
 ## Regenerate R reference values (needs R with metafor and lme4; not needed for the tests).
 references:
