@@ -36,9 +36,11 @@ def main() -> int:
         cold = render(Path(d) / "a")
         warm = render(Path(d) / "b")
         site = Path(d) / "b"
-        weights = {str(p.relative_to(site)): sum(f.stat().st_size for f in [p, *(p.parent / (p.stem + "_files")).rglob("*")]
-                                                  if f.is_file())
-                   for p in sorted(site.rglob("*.html")) if "site_libs" not in p.parts}
+        weights = {}
+        for p in sorted(site.rglob("*.html")):
+            if "site_libs" not in p.parts:
+                files = [p, *(p.parent / (p.stem + "_files")).rglob("*")]
+                weights[str(p.relative_to(site))] = sum(f.stat().st_size for f in files if f.is_file())
     quarto = subprocess.run(["quarto", "--version"], capture_output=True, text=True).stdout.strip()
     res = {"quarto": quarto, "python": platform.python_version(), "cpus": os.cpu_count(),
            "cold_seconds": round(cold, 1), "warm_seconds": round(warm, 1), "page_bytes": weights}

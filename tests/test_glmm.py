@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
 from metaprop import ConvergenceWarning, pool
@@ -64,17 +65,89 @@ def test_meta_printout_two_studies():
     assert [round(v, 4) for v in r.back()] == [0.2355, 0.0191, 0.8297]
 
 
-def test_glmm_falls_back_with_note_when_not_converged(monkeypatch):
+def test_glmm_falls_back_to_random_effects_with_note_when_not_converged(monkeypatch):
+    """A GLMM that truly fails is replaced by the inverse-variance random-effects model (logit, ML),
+    never by the common-effect model. R 4.2.2, metafor 3.8.1:
+    rma(measure = "PLO", xi = c(3,16,10,1), ni = c(11,17,21,6), method = "ML")
+    -> b = -0.042838556584, se = 0.705847183177, tau2 = 1.351410145394."""
     from metaprop.engine import glmm
 
     monkeypatch.setattr(glmm, "_fit", lambda x, n: (float("nan"),) * 3 + (False, "forced"))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        r = pool([3, 6, 10, 1], [11, 17, 21, 6], method="GLMM")
+        r = pool([3, 16, 10, 1], [11, 17, 21, 6], method="GLMM")
     assert not r.converged
     assert any(issubclass(w.category, ConvergenceWarning) for w in caught)
-    assert r.random.te == r.common.te and r.tau2 == 0.0
-    assert any("did not converge" in n for n in r.notes)
+    # metafor stops Fisher scoring at a change of 1e-5 in tau^2: TOL["ML"]
+    assert r.random.te == pytest.approx(-0.042838556584, abs=TOL["ML"])
+    assert r.random.se == pytest.approx(0.705847183177, abs=TOL["ML"])
+    assert r.tau2 == pytest.approx(1.351410145394, abs=TOL["ML"])
+    assert r.random.te != r.common.te
+    assert any("did not converge" in n and "random-effects" in n for n in r.notes)
+
+
+def test_glmm_keeps_its_optimum_where_modes_oscillated():
+    """Issue 14: the mode search oscillated, the fit was discarded for the common-effect model.
+    R 4.2.2, metafor 3.8.1, lme4 1.1.31: rma.glmm(measure = "PLO", xi = c(2,37,3,2,3,0,1,0,3,4),
+    ni = c(20,37,25,36,38,24,13,8,23,10), method = "ML") -> b = -2.0187163228, se = 0.8723681780,
+    tau2 = 6.2988194452; the log-likelihood there is 58.6 above the common-effect fit reported before."""
+    from metaprop.engine.glmm import glmm_loglik
+
+    x = [2, 37, 3, 2, 3, 0, 1, 0, 3, 4]
+    n = [20, 37, 25, 36, 38, 24, 13, 8, 23, 10]
+    r = pool(x, n)
+    assert r.converged
+    assert r.random.te == pytest.approx(-2.0187163228, abs=TOL["GLMM"])
+    assert r.tau2 == pytest.approx(6.2988194452, rel=TOL["GLMM"])
+    assert r.random.se == pytest.approx(0.8723681780, rel=2e-4)
+    assert [round(v, 4) for v in r.back()] == [0.1173, 0.0235, 0.4234]  # metafor: 11.7% (2.35 to 42.3)
+    xf, nf = np.array(x, float), np.array(n, float)
+    ll = glmm_loglik(r.random.te, r.tau2 ** 0.5, xf, nf)
+    assert ll - glmm_loglik(r.common.te, 0.0, xf, nf) > 58.5
+
+
+def test_glmm_loglik_of_one_extreme_study_against_independent_quadrature():
+    """0/19 at mu = 2.8865, tau^2 = 8.0533: the issue's -9.842 came from an unconverged mode.
+    Independent value: scipy.integrate.quad of Bin(0 | 19, expit(mu + u)) N(u; 0, tau^2) over u."""
+    from scipy import integrate, special, stats
+
+    from metaprop.engine.glmm import glmm_loglik
+
+    mu, tau = 2.8865, 8.0533 ** 0.5
+    exact = np.log(integrate.quad(lambda u: np.exp(-19 * np.logaddexp(0, mu + u)) * stats.norm.pdf(u, 0, tau),
+                                  -60, 60, points=[-mu], limit=200, epsabs=0, epsrel=1e-12)[0])
+    assert exact == pytest.approx(-3.975, abs=1e-3)
+    # 7-node adaptive Gauss-Hermite, as lme4 nAGQ = 7: within 2e-3 of the exact integral here
+    assert glmm_loglik(mu, tau, np.array([0.0]), np.array([19.0])) == pytest.approx(exact, abs=2e-3)
+    assert special.expit(0) == 0.5
+
+
+def test_glmm_loglik_matches_independent_quadrature_on_random_data():
+    """The 7-node AGQ log-likelihood against scipy's adaptive quadrature, 200 seeded datasets."""
+    from scipy import integrate, stats
+
+    from metaprop.engine.glmm import glmm_loglik
+
+    rng = np.random.default_rng(20261129)
+    worst = 0.0
+    for _ in range(200):
+        n = int(rng.integers(1, 200))
+        x = int(rng.integers(0, n + 1))
+        mu, tau = rng.uniform(-4, 4), rng.uniform(0.05, 3)
+        c = special_gammaln(n, x)
+        def f(u, c=c, x=x, n=n, mu=mu, tau=tau):
+            return np.exp(c + x * (mu + u) - n * np.logaddexp(0, mu + u)) * stats.norm.pdf(u, 0, tau)
+
+        exact = np.log(integrate.quad(f, -12 * tau, 12 * tau, limit=400, epsabs=0, epsrel=1e-12)[0])
+        got = glmm_loglik(mu, tau, np.array([float(x)]), np.array([float(n)]))
+        worst = max(worst, abs(got - exact))
+    assert worst < 5e-3  # 7-point AGQ error; exact for tau -> 0 and large n
+
+
+def special_gammaln(n, x):
+    from scipy.special import gammaln
+
+    return gammaln(n + 1) - gammaln(x + 1) - gammaln(n - x + 1)
 
 
 def test_glmm_rejects_other_options():

@@ -96,7 +96,8 @@ MEASURE = """() => {
   for (const t of main.querySelectorAll('table')) {
     const region = t.closest('.table-responsive');
     const box = region || t;
-    if (box.getBoundingClientRect().width > col + 1) wide.push('TABLE ' + Math.round(box.getBoundingClientRect().width));
+    const bw = box.getBoundingClientRect().width;
+    if (bw > col + 1) wide.push('TABLE ' + Math.round(bw));
     if (!region && t.getBoundingClientRect().width > col + 1) wide.push('unscrollable TABLE');
     if (region && region.scrollWidth > region.clientWidth && region.tabIndex < 0) wide.push('region without focus');
   }
@@ -118,7 +119,8 @@ def visits(served, browser):
         ctx = browser.new_context(viewport={"width": width, "height": 900})
         page = ctx.new_page()
         foreign: list[str] = []
-        page.on("request", lambda r: foreign.append(r.url) if not r.url.startswith((base, "data:", "blob:")) else None)
+        page.on("request", lambda r, seen=foreign: seen.append(r.url) if not r.url.startswith((base, "data:", "blob:"))
+                else None)
         for rel in _pages(site):
             foreign.clear()
             page.goto(f"{base}/{rel}", wait_until="networkidle")

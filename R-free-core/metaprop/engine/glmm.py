@@ -32,7 +32,7 @@ from scipy import special
 
 from ..errors import ConvergenceWarning, MetapropError
 from . import dist
-from .inference import heterogeneity_i2_ci, i2_tau2, prediction_interval, study_fields, wald
+from .inference import heterogeneity_i2_ci, i2_tau2, prediction_interval, random_effects, study_fields, wald
 from .measures import escalc
 from .results import PoolResult
 from .tau2 import q_stat, tau2_dl
@@ -46,6 +46,38 @@ _LOG_WZ = np.log(WEIGHTS) + NODES**2  # weights for integrating f directly: sum 
 def _binom_ll(x, n, eta):
     """Binomial log-likelihood kernel x*eta - n*log(1+e^eta), elementwise."""
     return x * eta - n * np.logaddexp(0.0, eta)
+
+
+def conditional_modes(mu: float, t2: float, x, n, start=None, tol: float = 1e-11):
+    r"""Conditional modes :math:`\hat u_i` of :math:`u_i` given the data, for all studies at once.
+
+    Root of :math:`g(u) = x - n\,\mathrm{expit}(\mu+u) - u/\tau^2`, which is strictly decreasing,
+    bracketed in :math:`[\tau^2(x-n), \tau^2 x]`. Safeguarded Newton ("rtsafe", Press et al.,
+    Numerical Recipes 9.4): a Newton step that leaves the bracket, or that does not halve the step
+    before it, is replaced by bisection; the bracket shrinks every iteration, so the search cannot
+    oscillate between a bracket end and a far point. Convergence is checked, not assumed.
+    """
+    lo, hi = t2 * (x - n), t2 * x
+    u = np.clip(np.zeros_like(x) if start is None else np.asarray(start, dtype=float), lo, hi)
+    dx_old = hi - lo
+    for _ in range(300):
+        p = special.expit(mu + u)
+        g = x - n * p - u / t2
+        h = n * p * (1 - p) + 1.0 / t2
+        lo = np.where(g > 0, u, lo)
+        hi = np.where(g < 0, u, hi)
+        step = g / h
+        newton = u + step
+        bisect = (newton <= lo) | (newton >= hi) | (np.abs(2 * step) > np.abs(dx_old))
+        bisect &= g != 0
+        new = np.where(bisect, 0.5 * (lo + hi), newton)
+        dx_old = np.abs(new - u)
+        u = new
+        if np.all(dx_old <= tol * np.maximum(1.0, np.abs(u))):
+            break
+    else:
+        raise FloatingPointError("conditional modes did not converge")
+    return u
 
 
 def glmm_loglik(mu: float, tau: float, x, n, modes=None) -> float:
@@ -63,23 +95,7 @@ def glmm_loglik(mu: float, tau: float, x, n, modes=None) -> float:
     if tau <= 1e-12:
         return float(np.sum(const + _binom_ll(x, n, np.full_like(x, mu))))
     t2 = tau * tau
-    # conditional modes: safeguarded Newton on g'(u) = x - n expit(mu+u) - u/tau^2, which is
-    # decreasing, with the root bracketed in [tau^2 (x - n), tau^2 x]
-    lo, hi = t2 * (x - n), t2 * x
-    u = np.clip(np.zeros_like(x) if modes is None else modes, lo, hi)
-    polish = False
-    for _ in range(200):
-        p = special.expit(mu + u)
-        grad = x - n * p - u / t2
-        lo = np.where(grad > 0, u, lo)
-        hi = np.where(grad < 0, u, hi)
-        new = u + grad / (n * p * (1 - p) + 1.0 / t2)
-        new = np.where((new < lo) | (new > hi), 0.5 * (lo + hi), new)
-        small = np.max(np.abs(new - u)) < 1e-9 * max(1.0, float(np.max(np.abs(u))))
-        u = new
-        if polish:
-            break  # one Newton step past 1e-9: quadratic convergence leaves ~1e-18, so the
-        polish = small  # likelihood is a smooth function of (mu, tau), whatever the start
+    u = conditional_modes(mu, t2, x, n, modes)
     if modes is not None:
         modes[:] = u
     p = special.expit(mu + u)
@@ -184,18 +200,20 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     q_lrt = max(0.0, 2 * (ll_sat - ll_ce))
     q_p = float(dist.chi2_sf(q, q_df)) if q_df > 0 else float("nan")
     q_lrt_p = float(dist.chi2_sf(q_lrt, q_df)) if q_df > 0 else float("nan")
-    yc, vc, _ = escalc(x, n, "PLOGIT")
     if k == 1:
         mu, tau, se, converged, msg = common.te, 0.0, common.se, True, ""
         notes.append("Only one study: its own estimate is reported; no heterogeneity statistics.")
     else:
         mu, tau, se, converged, msg = _fit(x, n)
+    yc, vc, _ = escalc(x, n, "PLOGIT")
     if not converged or not math.isfinite(se):
-        text = (f"GLMM did not converge ({msg}); common-effect logistic model reported "
-                "for the random-effects estimate, as R meta falls back.")
+        # never the common-effect model: a random-effects model that can always be fitted
+        t2_iv, fallback = random_effects(yc, vc, "ML", level=level)
+        text = (f"GLMM did not converge ({msg}); inverse-variance random-effects model (logit, ML tau^2, "
+                "continuity correction 0.5) reported instead.")
         warnings.warn(text, ConvergenceWarning, stacklevel=3)
         notes.append(text)
-        mu, tau, se, converged = common.te, 0.0, common.se, False
+        mu, tau, se, converged = fallback.te, math.sqrt(t2_iv), fallback.se, False
     tau2 = tau * tau
     random = wald(mu, se, level)
     pi = (prediction_interval(mu, se, tau2, k, prediction_df, level) if k > 1

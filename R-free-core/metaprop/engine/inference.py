@@ -16,9 +16,9 @@ import numpy as np
 
 from . import dist
 from .results import Estimate
-from .tau2 import q_stat
+from .tau2 import TAU2, TAU2_METAFOR, q_stat
 
-__all__ = ["heterogeneity_i2_ci", "wald", "prediction_interval", "q_test", "i2_tau2", "study_fields"]
+__all__ = ["heterogeneity_i2_ci", "wald", "random_effects", "prediction_interval", "q_test", "i2_tau2", "study_fields"]
 
 
 def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, float]:
@@ -101,3 +101,30 @@ def study_fields(labels, x, n, yi, vi, corrected, study) -> dict:
                 yi=tuple(map(float, yi)), vi=tuple(map(float, vi)), corrected=tuple(map(bool, corrected)),
                 study_p=tuple(map(float, p)), study_lower=tuple(map(float, lo)),
                 study_upper=tuple(map(float, hi)))
+
+
+def random_effects(yi, vi, method_tau: str = "REML", hakn: bool = False, level: float = 0.95,
+                   algorithm: str = "exact"):
+    r"""Random-effects estimate from ``yi, vi`` (metafor ``rma(yi, vi, method = method_tau)``).
+
+    Returns ``(tau2, Estimate)``; with ``hakn`` the SE is the Hartung-Knapp one and the CI uses
+    :math:`t_{k-1}` (metafor ``test = "knha"``).
+
+    Examples
+    --------
+    >>> y = [61.0, 61.4, 62.21, 62.3, 62.34, 62.6, 62.7, 62.84, 65.9]   # Kacker (2004)
+    >>> v = [0.2025, 1.21, 0.09, 0.2025, 0.3844, 0.5625, 0.0676, 0.0225, 1.8225]
+    >>> t2, est = random_effects(np.array(y), np.array(v), "PM")
+    >>> round(t2, 6), round(est.te, 6)
+    (0.705395, 62.40762)
+    """
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
+    k = len(yi)
+    tau2 = (TAU2_METAFOR if algorithm == "metafor" else TAU2)[method_tau](yi, vi)
+    wr = 1.0 / (vi + tau2)
+    mu = float(np.sum(wr * yi) / np.sum(wr))
+    if hakn and k > 1:
+        se_hk = math.sqrt(float(np.sum(wr * (yi - mu) ** 2)) / ((k - 1) * np.sum(wr)))
+        return tau2, wald(mu, se_hk, level, df=k - 1)
+    return tau2, wald(mu, math.sqrt(1.0 / np.sum(wr)), level)

@@ -28,11 +28,11 @@ import numpy as np
 
 from ..errors import MetapropError
 from .conventions import PREDICTION_DF, check_convention
-from .inference import heterogeneity_i2_ci, i2_tau2, prediction_interval, q_test, study_fields, wald
+from .inference import heterogeneity_i2_ci, i2_tau2, prediction_interval, q_test, random_effects, study_fields, wald
 from .measures import check_sm, escalc
 from .results import PoolResult
 from .study_ci import study_ci
-from .tau2 import TAU2, TAU2_METAFOR
+from .tau2 import TAU2
 
 __all__ = ["pool", "random_effects", "check_counts"]
 
@@ -71,33 +71,6 @@ def check_counts(events, total, studlab=None):
         if xi > ni:
             raise MetapropError(f"{where}: events = {xi:g} > total = {ni:g}")
     return x.astype(int), n.astype(int), labels
-
-
-def random_effects(yi, vi, method_tau: str = "REML", hakn: bool = False, level: float = 0.95,
-                   algorithm: str = "exact"):
-    r"""Random-effects estimate from ``yi, vi`` (metafor ``rma(yi, vi, method = method_tau)``).
-
-    Returns ``(tau2, Estimate)``; with ``hakn`` the SE is the Hartung-Knapp one and the CI uses
-    :math:`t_{k-1}` (metafor ``test = "knha"``).
-
-    Examples
-    --------
-    >>> y = [61.0, 61.4, 62.21, 62.3, 62.34, 62.6, 62.7, 62.84, 65.9]   # Kacker (2004)
-    >>> v = [0.2025, 1.21, 0.09, 0.2025, 0.3844, 0.5625, 0.0676, 0.0225, 1.8225]
-    >>> t2, est = random_effects(np.array(y), np.array(v), "PM")
-    >>> round(t2, 6), round(est.te, 6)
-    (0.705395, 62.40762)
-    """
-    yi = np.asarray(yi, dtype=float)
-    vi = np.asarray(vi, dtype=float)
-    k = len(yi)
-    tau2 = (TAU2_METAFOR if algorithm == "metafor" else TAU2)[method_tau](yi, vi)
-    wr = 1.0 / (vi + tau2)
-    mu = float(np.sum(wr * yi) / np.sum(wr))
-    if hakn and k > 1:
-        se_hk = math.sqrt(float(np.sum(wr * (yi - mu) ** 2)) / ((k - 1) * np.sum(wr)))
-        return tau2, wald(mu, se_hk, level, df=k - 1)
-    return tau2, wald(mu, math.sqrt(1.0 / np.sum(wr)), level)
 
 
 def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None = None,

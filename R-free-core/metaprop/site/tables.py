@@ -9,11 +9,10 @@ from a CDN for any page with ``text/html`` cell output.
 
 from __future__ import annotations
 
+import html
 import math
 
 import pandas as pd
-import html
-
 from great_tables import GT, loc, style
 
 from ..engine.report import fmt_p
