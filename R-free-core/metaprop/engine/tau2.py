@@ -187,17 +187,53 @@ def tau2_fisher(yi, vi, reml: bool = True, threshold: float = 1e-5, maxiter: int
     return float(tau2)
 
 
+def _loglik(yi, vi, t2: float, reml: bool) -> float:
+    """(Restricted) log-likelihood of the normal random-effects model, up to a constant."""
+    w = 1.0 / (vi + t2)
+    mu = np.sum(w * yi) / np.sum(w)
+    out = -0.5 * np.sum(np.log(vi + t2)) - 0.5 * np.sum(w * (yi - mu) ** 2)
+    return float(out - 0.5 * np.log(np.sum(w)) if reml else out)
+
+
+def _global_max(yi, vi, reml: bool) -> float:
+    r"""The global maximiser of the (restricted) likelihood over :math:`\tau^2 \ge 0`.
+
+    The likelihood need not be unimodal: the score can be negative at 0 and positive further on
+    (issue 14: REML, PLOGIT, x = 7, 13773, 5, 132 of n = 9, 14449, 5, 137 has its maximum at
+    0.2519, not at 0). Every local maximum is found: 0 when the score there is <= 0, and every
+    + to - sign change of the score on a log-spaced grid up to well past the last possible root
+    (refined by Brent's method); the one with the highest likelihood is returned.
+    """
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
+    f = lambda t2: _score(yi, vi, t2, reml)  # noqa: E731
+    spread = float(np.ptp(yi)) ** 2
+    top = max(_upper_bracket(f, spread + float(np.mean(vi))), 4 * spread + 4 * float(np.max(vi)))
+    grid = np.concatenate(([0.0], np.geomspace(max(top, 1e-300) * 1e-12, top, 600)))
+    w = 1.0 / (vi[None, :] + grid[:, None])  # all grid points at once
+    sw, sw2 = w.sum(axis=1), (w**2).sum(axis=1)
+    mu = (w * yi[None, :]).sum(axis=1) / sw
+    scores = (w**2 * (yi[None, :] - mu[:, None]) ** 2).sum(axis=1) - sw + (sw2 / sw if reml else 0.0)
+    cands = [0.0] if scores[0] <= 0 else []
+    for i in np.nonzero((scores[:-1] > 0) & (scores[1:] <= 0))[0]:
+        cands.append(zeroin(f, grid[i], grid[i + 1], tol=1e-15, maxiter=1000))
+    if not cands:  # cannot happen: the score is negative for large tau^2
+        return _root(f, spread + float(np.mean(vi)))
+    return float(max(cands, key=lambda t: _loglik(yi, vi, t, reml)))
+
+
 def tau2_reml(yi, vi) -> float:
-    r"""Restricted maximum likelihood: the root of the REML score, truncated at 0.
+    r"""Restricted maximum likelihood: the root of the REML score with the highest likelihood, or 0.
 
     .. math:: \sum w_i^2 (y_i-\hat\mu)^2 - \sum w_i + \sum w_i^2 / \sum w_i = 0
     """
-    return _root(lambda t2: _score(yi, vi, t2, True), float(np.var(yi)) + float(np.mean(vi)))
+    return _global_max(yi, vi, True)
 
 
 def tau2_ml(yi, vi) -> float:
-    r"""Maximum likelihood: the root of :math:`\sum w_i^2 (y_i-\hat\mu)^2 - \sum w_i = 0`, truncated at 0."""
-    return _root(lambda t2: _score(yi, vi, t2, False), float(np.var(yi)) + float(np.mean(vi)))
+    r"""Maximum likelihood: the root of :math:`\sum w_i^2 (y_i-\hat\mu)^2 - \sum w_i = 0` with the highest
+    likelihood, or 0."""
+    return _global_max(yi, vi, False)
 
 
 TAU2 = {"DL": tau2_dl, "PM": tau2_pm, "REML": tau2_reml, "ML": tau2_ml}
