@@ -14,6 +14,8 @@ from qmd import expand_includes, parse_qmd, run_page
 
 from conftest import ROOT
 
+pytestmark = pytest.mark.pages
+
 PAGES = sorted([ROOT / "index.qmd", *(p for p in (ROOT / "analysis").glob("*.qmd") if not p.name.startswith("_"))])
 OUT = ROOT / "build" / "pages"
 
