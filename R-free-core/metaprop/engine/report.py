@@ -7,7 +7,7 @@ import math
 from .measures import SM
 from .tau2 import TAU2_LABEL
 
-__all__ = ["format_pool", "fmt_p", "fmt_pct_ci"]
+__all__ = ["format_pool", "fmt_p"]
 
 
 def fmt_p(p: float) -> str:
@@ -19,13 +19,6 @@ def fmt_p(p: float) -> str:
 
 def _f(v, d=4):
     return "--" if v is None or not math.isfinite(v) else f"{v:.{d}f}"
-
-
-def fmt_pct_ci(est, lo, hi, digits=1) -> str:
-    """``93.5% (86.2 to 100.0)`` style text for proportions given on the 0-1 scale."""
-    if not all(v is not None and math.isfinite(v) for v in (est, lo, hi)):
-        return "not estimable"
-    return f"{100 * est:.{digits}f}% (95% CI {100 * lo:.{digits}f} to {100 * hi:.{digits}f})"
 
 
 def format_pool(r) -> str:

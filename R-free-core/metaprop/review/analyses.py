@@ -22,7 +22,7 @@ from ..errors import MetapropError
 from .data import OUTCOMES, StudyData
 
 __all__ = ["PRIMARY", "FALLBACK", "REPRODUCTIONS", "Reproduction", "pool_primary", "pool_counts",
-           "reproduce", "headline", "headline_values", "summary_values"]
+           "reproduce", "headline_values", "summary_values"]
 
 PRIMARY = {"sm": "PLOGIT", "method": "GLMM", "method_tau": "ML"}
 FALLBACK = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}
@@ -112,14 +112,8 @@ def reproduce(data: StudyData, rep: Reproduction) -> PoolResult | None:
     return pool_counts(data.counts(rep.outcome, rep.analysis_set), **rep.options)
 
 
-def headline(data: StudyData, outcome: str, population: str = "primary") -> dict:
-    """The numbers a reader sees first for one outcome (proportions in percent)."""
-    counts = data.counts(outcome, population)
-    return headline_values(outcome, counts, pool_primary(counts) if len(counts) else None)
-
-
 def headline_values(outcome: str, counts, res: PoolResult | None) -> dict:
-    """:func:`headline` from counts already pooled (``res`` None: nothing could be pooled)."""
+    """The numbers a reader sees first for one outcome, from counts already pooled (``res`` None: nothing pooled)."""
     out = {"outcome": outcome, "label": OUTCOMES[outcome], "k": len(counts),
            "events": int(counts["events"].sum()) if len(counts) else 0,
            "patients": int(counts["total"].sum()) if len(counts) else 0}

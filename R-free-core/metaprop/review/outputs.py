@@ -11,7 +11,6 @@ import json
 import os
 import shutil
 import tempfile
-from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -71,19 +70,6 @@ def analyse(data: StudyData) -> dict:
     for rep in REPRODUCTIONS:
         out["reproductions"].append((rep, reproduce(data, rep)))
     return out
-
-
-@lru_cache(maxsize=4)
-def _cached(data_dir: str, stamp: tuple) -> tuple[StudyData, dict]:
-    data = load(data_dir)
-    return data, analyse(data)
-
-
-def site_results(data_dir="data") -> tuple[StudyData, dict]:
-    """(data, analyse(data)) cached per data folder and file times, for the pages."""
-    d = Path(data_dir)
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in d.glob("*") if p.is_file()))
-    return _cached(str(d), stamp)
 
 
 def summary_frame(results: dict) -> pd.DataFrame:
@@ -204,4 +190,4 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-__all__ += ["site_results", "results_json"]
+__all__ += ["results_json"]

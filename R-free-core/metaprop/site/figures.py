@@ -51,12 +51,6 @@ def _ci_text(p, lo, hi) -> str:
     return f"{100 * p:5.1f} [{100 * lo:5.1f}; {100 * hi:5.1f}]"
 
 
-def method_label(res: PoolResult) -> str:
-    if res.method == "GLMM":
-        return "Random effects (GLMM, logit)"
-    return f"Random effects ({res.sm}, {res.method_tau}{', HK' if res.hakn else ''})"
-
-
 def heterogeneity_label(res: PoolResult) -> str:
     """'Heterogeneity: I^2 = 40%, tau^2 = 0.0026, Q = 6.67 (df = 4), p = 0.15' (R meta's line)."""
     if res.k < 2:

@@ -166,12 +166,6 @@ class Site:
     def forest(self, outcome: str) -> SvgFigure:
         return self.figure(f"forest_{outcome}")
 
-    def forest_alt(self, outcome: str) -> str:
-        from .figures import forest_alt_text
-
-        res = self.headline(outcome)["result"]
-        return forest_alt_text(res, OUTCOMES[outcome].lower()) if res is not None else "No studies."
-
     def reproduction_forest(self, source: str = "hernandez2018", outcome: str = "weaned") -> SvgFigure:
         return self.figure(f"forest_{source}_{outcome}")
 
