@@ -131,14 +131,20 @@ def zeroin(f, ax: float, bx: float, tol: float, maxiter: int = 1000) -> float:
     raise MetapropError("Paule-Mandel root search did not converge")
 
 
-def _score(yi, vi, t2: float, reml: bool) -> float:
-    w = 1.0 / (vi + t2)
-    sw = np.sum(w)
-    mu = np.sum(w * yi) / sw
-    s = np.sum(w**2 * (yi - mu) ** 2) - sw
+def _score(yi, vi, t2, reml: bool):
+    r"""Score of the (restricted) likelihood in :math:`\tau^2`, up to a factor 1/2:
+    :math:`\sum w_i^2 (y_i-\hat\mu)^2 - \sum w_i\,[+ \sum w_i^2/\sum w_i]`.
+
+    ``t2`` may be a number (returns a float) or an array (returns one score per value).
+    """
+    t2 = np.asarray(t2, dtype=float)
+    w = 1.0 / (vi + t2[..., None])
+    sw = w.sum(axis=-1)
+    mu = (w * yi).sum(axis=-1) / sw
+    s = (w**2 * (yi - mu[..., None]) ** 2).sum(axis=-1) - sw
     if reml:
-        s += np.sum(w**2) / sw
-    return float(s)
+        s = s + (w**2).sum(axis=-1) / sw
+    return float(s) if s.ndim == 0 else s
 
 
 def tau2_fisher(yi, vi, reml: bool = True, threshold: float = 1e-5, maxiter: int = 100) -> float:
@@ -176,13 +182,7 @@ def tau2_fisher(yi, vi, reml: bool = True, threshold: float = 1e-5, maxiter: int
     else:
         raise MetapropError("Fisher scoring algorithm did not converge (as metafor would say).")
 
-    def ll(t2):
-        w = 1.0 / (vi + t2)
-        mu = np.sum(w * yi) / np.sum(w)
-        out = -0.5 * np.sum(np.log(vi + t2)) - 0.5 * np.sum(w * (yi - mu) ** 2)
-        return out - 0.5 * np.log(np.sum(w)) if reml else out
-
-    if ll(0.0) - ll(tau2) > np.finfo(float).eps ** 0.25 and tau2 > threshold:
+    if _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > np.finfo(float).eps ** 0.25 and tau2 > threshold:
         tau2 = 0.0
     return float(tau2)
 
@@ -210,10 +210,7 @@ def _global_max(yi, vi, reml: bool) -> float:
     spread = float(np.ptp(yi)) ** 2
     top = max(_upper_bracket(f, spread + float(np.mean(vi))), 4 * spread + 4 * float(np.max(vi)))
     grid = np.concatenate(([0.0], np.geomspace(max(top, 1e-300) * 1e-12, top, 600)))
-    w = 1.0 / (vi[None, :] + grid[:, None])  # all grid points at once
-    sw, sw2 = w.sum(axis=1), (w**2).sum(axis=1)
-    mu = (w * yi[None, :]).sum(axis=1) / sw
-    scores = (w**2 * (yi[None, :] - mu[:, None]) ** 2).sum(axis=1) - sw + (sw2 / sw if reml else 0.0)
+    scores = _score(yi, vi, grid, reml)  # all grid points at once
     cands = [0.0] if scores[0] <= 0 else []
     for i in np.nonzero((scores[:-1] > 0) & (scores[1:] <= 0))[0]:
         cands.append(zeroin(f, grid[i], grid[i + 1], tol=1e-15, maxiter=1000))

@@ -45,8 +45,8 @@ def load_build(root=".", data_dir=None):
     data_dir = Path(data_dir) if data_dir is not None else root / "data"
     key = build_key(data_dir)
     cache = root / "build" / "cache" / f"analysis-{key}.pkl"
-    if cache.is_file() and (root / "results" / "build-key.txt").is_file() and \
-            (root / "results" / "build-key.txt").read_text().strip() == key:
+    stamp = root / "results" / "build-key.txt"
+    if cache.is_file() and stamp.is_file() and stamp.read_text().strip() == key:
         with cache.open("rb") as fh:
             return pickle.load(fh)
     data, results = write_results(data_dir, root / "results", figures=True, key=key)
