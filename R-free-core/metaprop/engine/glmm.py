@@ -35,9 +35,9 @@ from . import dist
 from .inference import heterogeneity_i2_ci, i2_tau2, prediction_interval, random_effects, study_fields, wald
 from .measures import escalc
 from .results import PoolResult
-from .tau2 import q_stat, tau2_dl
+from .tau2 import q_stat
 
-__all__ = ["pool_glmm", "glmm_loglik"]
+__all__ = ["pool_glmm", "glmm_loglik", "glmm_loglik_derivs"]
 
 NODES, WEIGHTS = np.polynomial.hermite.hermgauss(7)
 _LOG_WZ = np.log(WEIGHTS) + NODES**2  # weights for integrating f directly: sum w e^{z^2} f(z)
@@ -58,22 +58,24 @@ def conditional_modes(mu: float, t2: float, x, n, start=None, tol: float = 1e-11
     oscillate between a bracket end and a far point. Convergence is checked, not assumed.
     """
     lo, hi = t2 * (x - n), t2 * x
-    u = np.clip(np.zeros_like(x) if start is None else np.asarray(start, dtype=float), lo, hi)
+    if start is None:  # the empirical logit's deviation from mu, shrunk as a normal posterior mean
+        y = np.log((x + 0.5) / (n - x + 0.5)) - mu
+        start = y * t2 / (t2 + (n + 1) / ((x + 0.5) * (n - x + 0.5)))
+    u = np.clip(np.asarray(start, dtype=float), lo, hi)
     dx_old = hi - lo
     for _ in range(300):
         p = special.expit(mu + u)
         g = x - n * p - u / t2
-        h = n * p * (1 - p) + 1.0 / t2
+        step = g / (n * p * (1 - p) + 1.0 / t2)
         lo = np.where(g > 0, u, lo)
         hi = np.where(g < 0, u, hi)
-        step = g / h
-        newton = u + step
-        bisect = (newton <= lo) | (newton >= hi) | (np.abs(2 * step) > np.abs(dx_old))
-        bisect &= g != 0
-        new = np.where(bisect, 0.5 * (lo + hi), newton)
+        new = u + step
+        bisect = ((new <= lo) | (new >= hi) | (np.abs(step + step) > dx_old)) & (g != 0)
+        if bisect.any():
+            new = np.where(bisect, 0.5 * (lo + hi), new)
         dx_old = np.abs(new - u)
         u = new
-        if np.all(dx_old <= tol * np.maximum(1.0, np.abs(u))):
+        if (dx_old <= tol * np.maximum(1.0, np.abs(u))).all():
             break
     else:
         raise FloatingPointError("conditional modes did not converge")
@@ -107,68 +109,216 @@ def glmm_loglik(mu: float, tau: float, x, n, modes=None) -> float:
     return float(np.sum(const + li))
 
 
-def _hessian(f, theta, steps):
-    """Central-difference Hessian of ``f`` at ``theta``."""
-    k = len(theta)
-    h = np.zeros((k, k))
-    f0 = f(theta)
-    for i in range(k):
-        ei = np.zeros(k)
-        ei[i] = steps[i]
-        h[i, i] = (f(theta + ei) - 2 * f0 + f(theta - ei)) / steps[i] ** 2
-        for j in range(i + 1, k):
-            ej = np.zeros(k)
-            ej[j] = steps[j]
-            h[i, j] = h[j, i] = (f(theta + ei + ej) - f(theta + ei - ej) - f(theta - ei + ej)
-                                 + f(theta - ei - ej)) / (4 * steps[i] * steps[j])
-    return h
+class _Jet:
+    r"""A value with its gradient and Hessian in the two parameters :math:`(\mu, \tau)`.
+
+    Second-order forward-mode differentiation, elementwise over arrays: ``v`` has shape S, ``g``
+    S + (2,) and ``h`` S + (2, 2). Only the operations the likelihood needs are defined.
+    """
+
+    __slots__ = ("v", "g", "h")
+    __array_ufunc__ = None  # ndarray (op) _Jet defers to _Jet's reflected operators
+
+    def __init__(self, v, g, h):
+        self.v, self.g, self.h = v, g, h
+
+    @classmethod
+    def variable(cls, value: float, index: int) -> _Jet:
+        g = np.zeros(2)
+        g[index] = 1.0
+        return cls(np.asarray(float(value)), g, np.zeros((2, 2)))
+
+    def __add__(self, o):
+        if isinstance(o, _Jet):
+            return _Jet(self.v + o.v, self.g + o.g, self.h + o.h)
+        return _Jet(self.v + o, self.g, self.h)
+
+    __radd__ = __add__
+
+    def __neg__(self):
+        return _Jet(-self.v, -self.g, -self.h)
+
+    def __sub__(self, o):
+        return self + (-o)
+
+    def __rsub__(self, o):
+        return (-self) + o
+
+    def __mul__(self, o):
+        if isinstance(o, _Jet):
+            gg = self.g[..., :, None] * o.g[..., None, :]
+            return _Jet(self.v * o.v, self.g * o.v[..., None] + o.g * self.v[..., None],
+                        self.h * o.v[..., None, None] + o.h * self.v[..., None, None]
+                        + gg + np.swapaxes(gg, -1, -2))
+        o = np.asarray(o, dtype=float)
+        return _Jet(self.v * o, self.g * o[..., None], self.h * o[..., None, None])
+
+    __rmul__ = __mul__
+
+    def chain(self, f, d1, d2) -> _Jet:
+        r""":math:`f(\text{self})` from :math:`f, f', f''` evaluated at ``self.v``."""
+        d1, d2 = np.asarray(d1), np.asarray(d2)
+        return _Jet(np.asarray(f), self.g * d1[..., None],
+                    self.h * d1[..., None, None]
+                    + d2[..., None, None] * self.g[..., :, None] * self.g[..., None, :])
+
+    def col(self) -> _Jet:
+        """Add a trailing axis to the value (a column over quadrature nodes)."""
+        return _Jet(self.v[:, None], self.g[:, None, :], self.h[:, None, :, :])
+
+    def logsumexp(self) -> _Jet:
+        r""":math:`\log\sum_j e^{v_j}` over the last axis of the value."""
+        top = self.v.max(axis=-1, keepdims=True)
+        e = np.exp(self.v - top)
+        tot = e.sum(axis=-1, keepdims=True)
+        v = (np.log(tot) + top)[..., 0]
+        w = e / tot
+        g = np.einsum("...j,...ja->...a", w, self.g)
+        h = (np.einsum("...j,...jab->...ab", w, self.h)
+             + np.einsum("...j,...ja,...jb->...ab", w, self.g, self.g) - g[..., :, None] * g[..., None, :])
+        return _Jet(v, g, h)
+
+
+def glmm_loglik_derivs(mu: float, tau: float, x, n, modes=None):
+    r"""Log-likelihood (binomial coefficients excluded), gradient and Hessian in :math:`(\mu,\tau)`.
+
+    The 7-node adaptive Gauss-Hermite approximation differentiated exactly, including through the
+    conditional modes :math:`\hat u_i(\mu,\tau)` and the scales
+    :math:`s_i = \sqrt2\,(n_i p_i(1-p_i) + \tau^{-2})^{-1/2}` that place the nodes. The modes'
+    derivatives come from implicit differentiation of the mode equation :math:`g(u) = 0`
+    (first and second order); the rest is second-order forward-mode arithmetic (:class:`_Jet`).
+    Requires :math:`\tau > 0`.
+    """
+    t2 = tau * tau
+    # a loose tolerance suffices: the Newton step below refines the modes quadratically
+    u = conditional_modes(mu, t2, x, n, modes, tol=1e-7)
+    if modes is not None:
+        modes[:] = u
+    # one more Newton step, then the modes' derivatives by implicit differentiation of
+    # g(u; mu, tau) = x - n expit(mu + u) - u / tau^2 = 0:
+    #   u_i = -g_i / g_u,   u_ij = -(a' e_i e_j + u_i c_j + u_j c_i + u c_ij) / D
+    # with D = -g_u = a + 1/tau^2, a = n p (1 - p), a' = da/d(eta), e = d(eta)/d(theta),
+    # c = d(1/tau^2)/d(theta) = (0, -2/tau^3), c_ij = 6/tau^4 in the (tau, tau) cell only
+    p = special.expit(mu + u)
+    d = n * p * (1 - p) + 1.0 / t2
+    u = u + (x - n * p - u / t2) / d
+    p = special.expit(mu + u)
+    a = n * p * (1 - p)
+    d = a + 1.0 / t2
+    a1 = a * (1 - 2 * p)
+    ug = np.empty(u.shape + (2,))
+    ug[:, 0] = -a / d
+    ug[:, 1] = 2.0 * u / (tau**3 * d)
+    e = ug.copy()
+    e[:, 0] += 1.0
+    uh = a1[:, None, None] * e[:, :, None] * e[:, None, :]
+    uh[:, 1, :] -= (2.0 / tau**3) * ug
+    uh[:, :, 1] -= (2.0 / tau**3) * ug
+    uh[:, 1, 1] += 6.0 * u / t2**2
+    uh /= -d[:, None, None]
+    uj = _Jet(u, ug, uh)
+    m = _Jet.variable(mu, 0)
+    t = _Jet.variable(tau, 1)
+    inv_t2 = t.chain(1.0 / t2, -2.0 / tau**3, 6.0 / t2**2)
+    eta = m + uj
+    pq = p * (1 - p)
+    a = n * eta.chain(pq, pq * (1 - 2 * p), pq * (1 - 6 * pq))
+    dj = a + inv_t2
+    s = dj.chain(math.sqrt(2.0) / np.sqrt(dj.v), -math.sqrt(0.5) * dj.v**-1.5, 0.75 * math.sqrt(2.0) * dj.v**-2.5)
+    nodes = uj.col() + s.col() * NODES
+    eta = m + nodes
+    pn = special.expit(eta.v)
+    soft = eta.chain(np.logaddexp(0.0, eta.v), pn, pn * (1 - pn))
+    log_t = t.chain(math.log(tau), 1.0 / tau, -1.0 / t2)
+    h = (x[:, None] * eta - n[:, None] * soft - 0.5 * (nodes * nodes) * inv_t2
+         + (_LOG_WZ - 0.5 * math.log(2 * math.pi))) - log_t
+    li = h.logsumexp() + s.chain(np.log(s.v), 1.0 / s.v, -1.0 / s.v**2)
+    return float(li.v.sum()), li.g.sum(axis=0), li.h.sum(axis=0)
+
+
+def _boundary(x, n):
+    r"""Common-effect logistic fit (tau = 0): (mu, log-likelihood kernel, curvature in tau).
+
+    At :math:`\tau = 0` the likelihood is even in :math:`\tau`, and its second derivative in
+    :math:`\tau` is :math:`\sum_i \ell_i'' + \ell_i'^2` with :math:`\ell_i' = x_i - n_i p`,
+    :math:`\ell_i'' = -n_i p(1-p)` (the score test for overdispersion): tau = 0 is a local
+    maximum when that is at most 0.
+    """
+    pbar = x.sum() / n.sum()
+    mu = math.log(pbar / (1 - pbar))
+    curv = float(np.sum((x - n * pbar) ** 2 - n * pbar * (1 - pbar)))
+    return mu, float(np.sum(_binom_ll(x, n, np.full_like(x, mu)))), curv
+
+
+def _newton(x, n, mu, tau, max_iter=100, tol=1e-10):
+    """Newton's method with a backtracking line search on the log-likelihood in (mu, tau).
+
+    The Hessian is made negative definite by reflecting its eigenvalues where needed; a step to
+    tau < 0 is reflected (the likelihood is even in tau). Returns (mu, tau, loglik, grad, hess,
+    iterations, converged).
+    """
+    modes = np.zeros_like(x)
+    ll, g, h = glmm_loglik_derivs(mu, tau, x, n, modes)
+    for it in range(1, max_iter + 1):
+        lam, vec = np.linalg.eigh(h)
+        lam = -np.maximum(np.abs(lam), 1e-8 * max(1.0, np.abs(lam).max()))
+        step = -(vec @ ((vec.T @ g) / lam))
+        if tau + step[1] < 0.05 * tau and step[1] < 0:  # do not jump across tau = 0 in one step
+            step *= 0.9 * tau / -step[1]
+        t = 1.0
+        while True:
+            mu1, tau1 = mu + t * step[0], abs(tau + t * step[1])
+            if tau1 > 1e-8 and abs(mu1) < 50 and tau1 < 50:
+                trial = modes.copy()
+                ll1, g1, h1 = glmm_loglik_derivs(mu1, tau1, x, n, trial)
+                if ll1 >= ll + 1e-4 * t * float(g @ step) or t < 1e-10:
+                    break
+            t *= 0.5
+            if t < 1e-10:
+                return mu, tau, ll, g, h, it, False
+        modes = trial
+        done = abs(ll1 - ll) < 1e-14 * max(1.0, abs(ll)) and np.abs(g1).max() < 1e-6
+        mu, tau, ll, g, h = mu1, tau1, ll1, g1, h1
+        if np.abs(g).max() < tol * max(1.0, abs(ll)) or done:
+            return mu, tau, ll, g, h, it, True
+        if tau < 1e-6:
+            return mu, tau, ll, g, h, it, False
+    return mu, tau, ll, g, h, max_iter, False
 
 
 def _fit(x, n):
-    """ML fit; returns (mu, tau, se_mu, converged, message)."""
-    from scipy.optimize import minimize  # imported here: only GLMM needs it
-
-    modes = np.zeros_like(x, dtype=float)
-
-    def nll(th):
-        return -glmm_loglik(th[0], max(th[1], 0.0), x, n, modes)
-
-    pbar = x.sum() / n.sum()
-    mu0 = math.log(pbar / (1 - pbar)) if 0 < pbar < 1 else 0.0
-    tau0 = math.sqrt(tau2_dl(*escalc(x, n, "PLOGIT")[:2]))
+    """ML fit by Newton's method; returns a dict with mu, tau, se, converged, message,
+    iterations and gradient norm."""
+    mu_b, ll_b, curv = _boundary(x, n)
+    yi, vi, _ = escalc(x, n, "PLOGIT")
+    t2_iv, iv = random_effects(yi, vi, "DL")
+    starts = [(iv.te, max(math.sqrt(t2_iv), 0.3)), (mu_b, 1.5), (mu_b, 0.1)]
     best = None
-    for start in ((mu0, max(tau0, 0.3)), (mu0, 0.05)):  # second start guards against tau -> 0
-        res = minimize(nll, np.array(start), method="L-BFGS-B", jac="3-point",
-                                bounds=[(-50, 50), (0.0, 50.0)],
-                                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000})
-        if np.isfinite(res.fun) and (best is None or res.fun < best.fun - 1e-12):
-            best = res
-    if best is None or not np.isfinite(best.fun):
-        return float("nan"), float("nan"), float("nan"), False, "likelihood not finite"
-    mu, tau = float(best.x[0]), float(best.x[1])
-    # converged when the gradient of the deviance vanishes (lme4 checks |gradient| < 0.002),
-    # whatever the optimiser's own stopping message (e.g. "ABNORMAL" line search at the optimum)
-    eps = 1e-5
-    g_mu = (nll([mu + eps, tau]) - nll([mu - eps, tau])) / (2 * eps)
-    g_tau = ((nll([mu, tau + eps]) - nll([mu, tau - eps])) / (2 * eps) if tau > eps
-             else (nll([mu, tau + eps]) - nll([mu, tau])) / eps)
-    grad_ok = abs(2 * g_mu) < 2e-3 and (abs(2 * g_tau) < 2e-3 or (tau <= eps and g_tau > 0))
-    if abs(mu) > 49 or tau > 49:
-        return mu, tau, float("nan"), False, "estimate at the edge of the parameter space"
-    if tau < 1e-5:
+    for mu0, tau0 in starts:
+        mu, tau, ll, g, h, it, ok = _newton(x, n, mu0, tau0)
+        if ok and (best is None or ll > best[2] + 1e-12):
+            best = (mu, tau, ll, g, h, it)
+        if best is not None and curv <= 0 or best is not None and best[1] > 1e-3:
+            break  # an interior optimum found, or tau = 0 is a local maximum (checked below)
+    if best is None or ll_b >= best[2] - 1e-12:
+        if curv > 0 and best is None:
+            return {"mu": float("nan"), "tau": float("nan"), "se": float("nan"), "converged": False,
+                    "message": "Newton's method did not converge", "iterations": it, "gradient": float("nan")}
         # boundary: tau^2 = 0, the model is the common-effect logistic model
-        p = special.expit(mu)
-        se = 1.0 / math.sqrt(float(n.sum()) * p * (1 - p))
-        return mu, 0.0, se, True, ""
-    steps = np.array([1e-4 * max(1.0, abs(mu)), min(1e-4, tau / 4)])
-    hess = _hessian(lambda th: nll(th), np.array([mu, tau]), steps)
-    try:
-        cov = np.linalg.inv(hess)
-    except np.linalg.LinAlgError:
-        return mu, tau, float("nan"), False, "singular Hessian"
-    if not (cov[0, 0] > 0 and np.all(np.linalg.eigvalsh(hess) > 0)):
-        return mu, tau, float("nan"), False, "Hessian not positive definite"
-    return mu, tau, math.sqrt(cov[0, 0]), grad_ok, str(best.message) if not grad_ok else ""
+        pbar = x.sum() / n.sum()
+        return {"mu": mu_b, "tau": 0.0, "se": 1.0 / math.sqrt(float(n.sum()) * pbar * (1 - pbar)),
+                "converged": True, "message": "", "iterations": 0 if best is None else best[5],
+                "gradient": 0.0}
+    mu, tau, ll, g, h, it = best
+    if abs(mu) > 49 or tau > 49:
+        return {"mu": mu, "tau": tau, "se": float("nan"), "converged": False, "iterations": it,
+                "message": "estimate at the edge of the parameter space", "gradient": float(np.abs(g).max())}
+    if not np.all(np.linalg.eigvalsh(-h) > 0):
+        return {"mu": mu, "tau": tau, "se": float("nan"), "converged": False, "iterations": it,
+                "message": "Hessian not negative definite", "gradient": float(np.abs(g).max())}
+    cov = np.linalg.inv(-h)
+    return {"mu": mu, "tau": tau, "se": math.sqrt(cov[0, 0]), "converged": True, "message": "",
+            "iterations": it, "gradient": float(np.abs(g).max())}
 
 
 def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, convention="meta",
@@ -200,11 +350,14 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     q_lrt = max(0.0, 2 * (ll_sat - ll_ce))
     q_p = float(dist.chi2_sf(q, q_df)) if q_df > 0 else float("nan")
     q_lrt_p = float(dist.chi2_sf(q_lrt, q_df)) if q_df > 0 else float("nan")
+    iterations, gradient = None, None
     if k == 1:
         mu, tau, se, converged, msg = common.te, 0.0, common.se, True, ""
         notes.append("Only one study: its own estimate is reported; no heterogeneity statistics.")
     else:
-        mu, tau, se, converged, msg = _fit(x, n)
+        fit = _fit(x, n)
+        mu, tau, se, converged, msg = fit["mu"], fit["tau"], fit["se"], fit["converged"], fit["message"]
+        iterations, gradient = fit["iterations"], fit["gradient"]
     yc, vc, _ = escalc(x, n, "PLOGIT")
     if not converged or not math.isfinite(se):
         # never the common-effect model: a random-effects model that can always be fitted
@@ -238,4 +391,5 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         common=common, random=random, pi=pi, tau2=tau2, q=q, q_df=q_df, q_pvalue=q_p,
         i2=float(i2), i2_ci=heterogeneity_i2_ci(q, k, level),
         h=math.sqrt(q / q_df) if q_df > 0 else float("nan"),
-        q_lrt=q_lrt, q_lrt_pvalue=q_lrt_p, converged=converged, notes=tuple(notes))
+        q_lrt=q_lrt, q_lrt_pvalue=q_lrt_p, converged=converged, iterations=iterations,
+        gradient_norm=gradient, notes=tuple(notes))

@@ -88,6 +88,8 @@ class PoolResult:
     q_lrt: float | None = None
     q_lrt_pvalue: float | None = None
     converged: bool = True
+    iterations: int | None = None
+    gradient_norm: float | None = None
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -171,6 +173,8 @@ class PoolResult:
             "h": _num(self.h), "q": _num(self.q), "q_df": self.q_df, "q_pvalue": _num(self.q_pvalue),
             "q_lrt": _num(self.q_lrt), "q_lrt_pvalue": _num(self.q_lrt_pvalue),
             "converged": self.converged,
+            **({"optimizer": {"iterations": self.iterations, "gradient_norm": _num(self.gradient_norm)}}
+               if self.iterations is not None else {}),
             "random": block(self.random, (est, lo, hi)),
             "common": block(self.common, (ce, cl, cu)),
             "pi_te": [_num(self.pi[0]), _num(self.pi[1])],
