@@ -70,8 +70,10 @@ bench-site: $(STAMP)
 	$(BIN)/python benchmarks/bench_site.py
 
 ## Regenerate R reference values (needs R with metafor and lme4; not needed for the tests).
+## R references (needs R with metafor, lme4 and R meta 8.3: tests/reference/README.md).
 references:
 	Rscript tests/reference/make_reference.R tests/reference/metafor_reference.json
+	Rscript tests/reference/make_meta_reference.R tests/reference/meta_reference.json
 
 clean:
 	rm -rf $(VENV) $(CFF_VENV) results _site .quarto .pytest_cache build

@@ -21,6 +21,25 @@ REF_DIR = Path(__file__).resolve().parent / "reference"
 
 TOL = {"closed_form": 1e-6, "DL": 1e-6, "PM": 1e-6, "REML": 1e-5, "ML": 1e-5, "GLMM": 1e-4}
 
+# Agreement with R meta 8.3 itself (tests/reference/meta_reference.json), by what limits it:
+# closed forms to rounding; tau^2 by the same algorithm and stopping rule as metafor, and
+# everything computed from it; R's glm() (common-effect GLMM, Wald Q of the saturated model),
+# whose iterates metaprop repeats; lme4's GLMM, whose optimiser stops at its own tolerance.
+AGREEMENT = {"closed_form": 1e-10, "same_algorithm": 1e-9, "glm": 1e-6, "lme4": 1e-5}
+# quantity (R meta's name) -> what limits its agreement, for inverse-variance and GLMM fits
+QUANTITY_IV = dict.fromkeys(
+    ["TE", "seTE", "lower", "upper", "study_p_lower", "study_p_upper", "TE_common", "seTE_common",
+     "lower_common", "upper_common", "p_common", "Q", "df_Q", "pval_Q", "H", "lower_H", "upper_H",
+     "I2", "lower_I2", "upper_I2"], "closed_form") | dict.fromkeys(
+    ["TE_random", "seTE_random", "lower_random", "upper_random", "p_random", "lower_predict",
+     "upper_predict", "p_predict", "tau2", "tau", "w_common", "w_random"], "same_algorithm")
+QUANTITY_GLMM = dict.fromkeys(
+    ["TE", "seTE", "lower", "upper", "study_p_lower", "study_p_upper"], "closed_form") | dict.fromkeys(
+    ["TE_common", "seTE_common", "lower_common", "upper_common", "p_common", "Q", "pval_Q", "H",
+     "lower_H", "upper_H", "I2", "lower_I2", "upper_I2"], "glm") | dict.fromkeys(
+    ["TE_random", "seTE_random", "lower_random", "upper_random", "p_random", "lower_predict",
+     "upper_predict", "p_predict", "tau2", "tau"], "lme4")
+
 
 def load_json(name: str) -> dict:
     return json.loads((REF_DIR / name).read_text())

@@ -39,12 +39,15 @@ def _add_pool_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--convention", default="meta", help="meta | metafor (default meta)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--method-ci", default="CP", help="study CIs: CP | WS | Wald (default CP)")
+    p.add_argument("--tau2-algorithm", default="metafor",
+                   help="metafor | exact: metafor's Fisher scoring and stopping rules, as R meta "
+                        "(default), or the exact optimum")
 
 
 def _pool_kwargs(args) -> dict:
     return dict(sm=args.sm, method=args.method, method_tau=args.method_tau, hakn=args.hakn,
                 prediction_df=args.prediction_df, incr=args.incr, convention=args.convention,
-                level=args.level, method_ci=args.method_ci)
+                level=args.level, method_ci=args.method_ci, tau2_algorithm=args.tau2_algorithm)
 
 
 def _counts(args):

@@ -32,20 +32,78 @@ from scipy import special
 
 from ..errors import ConvergenceWarning, MetapropError
 from . import dist
-from .inference import heterogeneity_i2_ci, i2_tau2, prediction_interval, random_effects, study_fields, wald
+from .inference import heterogeneity_h_i2, i2_tau2, prediction_interval, random_effects, study_fields, wald
 from .measures import escalc
 from .results import PoolResult
-from .tau2 import q_stat
 
-__all__ = ["pool_glmm", "glmm_loglik", "glmm_loglik_derivs"]
+__all__ = ["pool_glmm", "glmm_loglik", "glmm_loglik_derivs", "glm_intercept", "glm_wald_q"]
 
 NODES, WEIGHTS = np.polynomial.hermite.hermgauss(7)
 _LOG_WZ = np.log(WEIGHTS) + NODES**2  # weights for integrating f directly: sum w e^{z^2} f(z)
+TAU_ZERO = 1e-5  # below this tau the fit is the common-effect model (tau^2 < 1e-10)
 
 
 def _binom_ll(x, n, eta):
     """Binomial log-likelihood kernel x*eta - n*log(1+e^eta), elementwise."""
     return x * eta - n * np.logaddexp(0.0, eta)
+
+
+_EPS = float(np.finfo(float).eps)
+
+
+def _glm_irls(x, n, saturated: bool, epsilon: float = 1e-8, maxit: int = 25):
+    r"""Binomial logistic regression exactly as R's ``glm.fit`` iterates it, for the two models the
+    GLMM needs: intercept only, or one intercept per study (saturated).
+
+    Iteratively reweighted least squares from R's start :math:`\mu_i = (x_i + 0.5)/(n_i + 1)`,
+    stopping when :math:`|D - D_{old}|/(|D| + 0.1) < \epsilon` (``glm.control``); the logit
+    inverse link and its derivative are clamped at :math:`|\eta| > 30` as in R's C code
+    (``logit_linkinv``, ``logit_mu_eta``). Returns the coefficients and the working weights of
+    the final least-squares step (whose inverse is the variance ``summary.glm`` reports), the
+    iterations and whether the criterion was met.
+    """
+    x = np.asarray(x, dtype=float)
+    n = np.asarray(n, dtype=float)
+    y = x / n
+
+    def deviance(mu):
+        return float(np.sum(2 * n * (special.xlogy(y, y) - special.xlogy(y, mu)
+                                     + special.xlogy(1 - y, 1 - y) - special.xlogy(1 - y, 1 - mu))))
+
+    mu = (n * y + 0.5) / (n + 1)
+    eta = np.log(mu / (1 - mu))
+    dev_old = deviance(mu)
+    for it in range(1, maxit + 1):
+        e = np.exp(np.clip(eta, -30.0, 30.0))
+        mu_eta = np.where(np.abs(eta) > 30, _EPS, e / (1 + e) ** 2)
+        z = eta + (y - mu) / mu_eta
+        w2 = n * mu_eta**2 / (mu * (1 - mu))
+        eta = z.copy() if saturated else np.full_like(x, np.sum(w2 * z) / np.sum(w2))
+        t = np.where(eta < -30, _EPS, np.where(eta > 30, 1 / _EPS, np.exp(np.clip(eta, -30.0, 30.0))))
+        mu = t / (1 + t)
+        dev = deviance(mu)
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
+            return eta, w2, it, True
+        dev_old = dev
+    return eta, w2, maxit, False
+
+
+def glm_intercept(x, n):
+    """Common-effect logistic model as R's ``glm()`` fits it (R meta and metafor ``rma.glmm``
+    ``method = "EE"``): ``(beta, se, iterations, converged)``. Matching R's iterates rather than
+    the closed form :math:`\\operatorname{logit}\bar p` reproduces R's numbers to the last digits,
+    also where the maximum is at infinity (every study at 100%)."""
+    eta, w2, it, ok = _glm_irls(x, n, saturated=False)
+    return float(eta[0]), 1.0 / math.sqrt(float(np.sum(w2))), it, ok
+
+
+def glm_wald_q(x, n) -> float:
+    r"""Wald-type test of heterogeneity, metafor ``rma.glmm``'s ``QE.Wald``: the saturated model
+    (one logit per study) fitted by R's ``glm()``, and the Wald statistic for equal logits,
+    :math:`\sum_i w_i(b_i - \bar b_w)^2` with the final working weights :math:`w_i`. Studies with 0 or
+    n events get a huge logit and a negligible weight, as in R."""
+    b, w2, _, _ = _glm_irls(x, n, saturated=True)
+    return float(np.sum(w2 * (b - np.sum(w2 * b) / np.sum(w2)) ** 2))
 
 
 def conditional_modes(mu: float, t2: float, x, n, start=None, tol: float = 1e-11):
@@ -281,7 +339,7 @@ def _newton(x, n, mu, tau, max_iter=100, tol=1e-10):
         mu, tau, ll, g, h = mu1, tau1, ll1, g1, h1
         if np.abs(g).max() < tol * max(1.0, abs(ll)) or done:
             return mu, tau, ll, g, h, it, True
-        if tau < 1e-6:
+        if tau < TAU_ZERO:
             return mu, tau, ll, g, h, it, False
     return mu, tau, ll, g, h, max_iter, False
 
@@ -293,23 +351,26 @@ def _fit(x, n):
     yi, vi, _ = escalc(x, n, "PLOGIT")
     t2_iv, iv = random_effects(yi, vi, "DL")
     starts = [(iv.te, max(math.sqrt(t2_iv), 0.3)), (mu_b, 1.5), (mu_b, 0.1)]
-    best = None
+    best, iterations = None, 0
     for mu0, tau0 in starts:
         mu, tau, ll, g, h, it, ok = _newton(x, n, mu0, tau0)
-        if ok and (best is None or ll > best[2] + 1e-12):
-            best = (mu, tau, ll, g, h, it)
-        if best is not None and curv <= 0 or best is not None and best[1] > 1e-3:
-            break  # an interior optimum found, or tau = 0 is a local maximum (checked below)
+        iterations += it
+        if ok and tau > TAU_ZERO:
+            best = (mu, tau, ll, g, h)
+            break  # an interior maximum
+        if tau <= TAU_ZERO and curv <= 0:
+            break  # Newton went to tau = 0, which is a local maximum there
     if best is None or ll_b >= best[2] - 1e-12:
         if curv > 0 and best is None:
             return {"mu": float("nan"), "tau": float("nan"), "se": float("nan"), "converged": False,
-                    "message": "Newton's method did not converge", "iterations": it, "gradient": float("nan")}
+                    "message": "Newton's method did not converge", "iterations": iterations,
+                    "gradient": float("nan")}
         # boundary: tau^2 = 0, the model is the common-effect logistic model
         pbar = x.sum() / n.sum()
         return {"mu": mu_b, "tau": 0.0, "se": 1.0 / math.sqrt(float(n.sum()) * pbar * (1 - pbar)),
-                "converged": True, "message": "", "iterations": 0 if best is None else best[5],
-                "gradient": 0.0}
-    mu, tau, ll, g, h, it = best
+                "converged": True, "message": "", "iterations": iterations, "gradient": 0.0}
+    mu, tau, ll, g, h = best
+    it = iterations
     if abs(mu) > 49 or tau > 49:
         return {"mu": mu, "tau": tau, "se": float("nan"), "converged": False, "iterations": it,
                 "message": "estimate at the edge of the parameter space", "gradient": float(np.abs(g).max())}
@@ -333,15 +394,33 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     n = np.asarray(n, dtype=float)
     k = len(x)
     notes = []
-    # common-effect logistic model (metafor rma.glmm method = "EE")
+    # common-effect logistic model, as R's glm() fits it for R meta and metafor (method = "EE")
+    te_ce, se_ce, _, _ = glm_intercept(x, n)
+    common = wald(te_ce, se_ce, level)
     pbar = x.sum() / n.sum()
-    if 0 < pbar < 1:
-        common = wald(math.log(pbar / (1 - pbar)), 1 / math.sqrt(n.sum() * pbar * (1 - pbar)), level)
-    else:
-        raise MetapropError("GLMM needs at least one event and one non-event across studies.")
-    # saturated-model Wald Q: studies with 0 < x < n only (others have infinite logits)
-    inner = (x > 0) & (x < n)
-    q = q_stat(*escalc(x[inner], n[inner], "PLOGIT")[:2]) if inner.any() else 0.0
+    if not 0 < pbar < 1:
+        # no event, or no non-event, anywhere: the likelihood has no finite maximum. R meta
+        # shows glm()'s last iterate for both models, and so does metaprop, with a note.
+        word = "no events" if pbar == 0 else "100% events"
+        note = (f"Every study has {word}: the logistic model has no finite estimate. As R meta, the "
+                "common-effect fit where R's glm() stops is shown for both models (proportion "
+                f"{pbar:.0%}, confidence interval 0% to 100%); tau^2 is set to 0.")
+        warnings.warn(note, ConvergenceWarning, stacklevel=3)
+        nan = float("nan")
+        yc, vc, _ = escalc(x, n, "PLOGIT")
+        h, h_ci, i2, i2_ci = heterogeneity_h_i2(0.0, k, level)
+        pi = prediction_interval(common.te, common.se, 0.0, k, prediction_df, level) if k > 1 else (
+            (common.lower, common.upper) if convention == "meta" else (nan, nan))
+        return PoolResult(
+            sm="PLOGIT", method="GLMM", method_tau="ML", hakn=False, convention=convention,
+            level=level, incr=0.0, method_ci=method_ci, prediction_df=prediction_df,
+            **study_fields(labels, x, n, yc, vc, np.zeros(k, dtype=bool), study),
+            w_common=tuple([100.0 / k] * k), w_random=tuple([100.0 / k] * k),
+            common=common, random=common, pi=pi, tau2=0.0, q=0.0, q_df=k - 1,
+            q_pvalue=float(dist.chi2_sf(0.0, k - 1)) if k > 1 else nan, i2=i2 if k > 1 else nan,
+            i2_ci=i2_ci, h=h, h_ci=h_ci, q_lrt=0.0, q_lrt_pvalue=float(dist.chi2_sf(0.0, k - 1)) if k > 1 else nan,
+            converged=False, notes=(note,))
+    q = glm_wald_q(x, n)
     q_df = k - 1
     with np.errstate(divide="ignore", invalid="ignore"):
         psat = x / n
@@ -369,14 +448,15 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         mu, tau, se, converged = fallback.te, math.sqrt(t2_iv), fallback.se, False
     tau2 = tau * tau
     random = wald(mu, se, level)
-    pi = (prediction_interval(mu, se, tau2, k, prediction_df, level) if k > 1
-          else (float("nan"), float("nan")))
     if k > 1:
-        i2 = max(0.0, (q - q_df) / q) if q > 0 else 0.0
-        if convention == "metafor":
-            i2 = i2_tau2(vc, tau2)
+        pi = prediction_interval(mu, se, tau2, k, prediction_df, level)
+    elif convention == "meta":  # R meta: with one study the GLMM "prediction interval" is its CI
+        pi = (random.lower, random.upper)
     else:
-        i2 = float("nan")
+        pi = (float("nan"), float("nan"))
+    h, h_ci, i2, i2_ci = heterogeneity_h_i2(q, k, level)
+    if k > 1 and convention == "metafor":
+        i2 = i2_tau2(vc, tau2)
     wc = 1 / vc
     wr = 1 / (vc + tau2)
     notes.append("GLMM: study weights shown are approximate inverse-variance weights on the logit "
@@ -388,8 +468,8 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         **study_fields(labels, x, n, yc, vc, np.zeros(k, dtype=bool), study),
         w_common=tuple(map(float, 100 * wc / wc.sum())),
         w_random=tuple(map(float, 100 * wr / wr.sum())),
-        common=common, random=random, pi=pi, tau2=tau2, q=q, q_df=q_df, q_pvalue=q_p,
-        i2=float(i2), i2_ci=heterogeneity_i2_ci(q, k, level),
-        h=math.sqrt(q / q_df) if q_df > 0 else float("nan"),
+        common=common, random=random, pi=pi, tau2=tau2 if k > 1 else float("nan"), q=q, q_df=q_df,
+        q_pvalue=q_p,
+        i2=float(i2), i2_ci=i2_ci, h=h, h_ci=h_ci,
         q_lrt=q_lrt, q_lrt_pvalue=q_lrt_p, converged=converged, iterations=iterations,
         gradient_norm=gradient, notes=tuple(notes))

@@ -21,29 +21,43 @@ from .tau2 import TAU2, TAU2_METAFOR, q_stat
 __all__ = ["heterogeneity_i2_ci", "wald", "random_effects", "prediction_interval", "q_test", "i2_tau2", "study_fields"]
 
 
-def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, float]:
-    r"""Confidence interval for :math:`I^2` from the test-based interval for :math:`H`.
+def heterogeneity_h_i2(q: float, k: int, level: float = 0.95):
+    r"""H and :math:`I^2` with their test-based confidence intervals, as R meta ``calcH`` and
+    ``isquared`` (Higgins & Thompson 2002, eq. (8)-(9)).
 
-    Higgins & Thompson (2002), eq. (8)-(9), as R meta ``calcH``:
+    :math:`H = \max(1, \sqrt{Q/(k-1)})`;
     :math:`\operatorname{SE}(\log H) = \tfrac12\,\frac{\log Q - \log(k-1)}{\sqrt{2Q}-\sqrt{2k-3}}`
-    if :math:`Q > k`, else :math:`\sqrt{\tfrac{1}{2(k-2)}\{1-\tfrac{1}{3(k-2)^2}\}}`;
-    :math:`I^2 = (H^2-1)/H^2` at each limit, truncated at 0.
+    if :math:`Q > k` (any :math:`k \ge 2`), else :math:`\sqrt{\tfrac{1}{2(k-2)}\{1-\tfrac{1}{3(k-2)^2}\}}`
+    (:math:`k \ge 3`; no interval at :math:`k = 2` with :math:`Q \le k`); limits of H at least 1;
+    :math:`I^2 = (H^2-1)/H^2` at the estimate and at each limit.
+
+    Returns ``(h, (h_lower, h_upper), i2, (i2_lower, i2_upper))``.
     """
-    if k < 3 or not math.isfinite(q):
-        return (float("nan"), float("nan"))
-    h = math.sqrt(q / (k - 1))
+    nan = float("nan")
+    if k < 2 or not math.isfinite(q):
+        return nan, (nan, nan), nan, (nan, nan)
+    h = max(1.0, math.sqrt(q / (k - 1)))
     if q > k:
         se = 0.5 * (math.log(q) - math.log(k - 1)) / (math.sqrt(2 * q) - math.sqrt(2 * k - 3))
-    else:
+    elif k > 2:
         se = math.sqrt(1 / (2 * (k - 2)) * (1 - 1 / (3 * (k - 2) ** 2)))
-    z = dist.norm_ppf(1 - (1 - level) / 2)
-    lh = math.log(max(h, 1.0))
+    else:
+        se = nan
+    if math.isfinite(se):
+        z = float(dist.norm_ppf(1 - (1 - level) / 2))
+        h_ci = (max(1.0, math.exp(math.log(h) - z * se)), max(1.0, math.exp(math.log(h) + z * se)))
+    else:
+        h_ci = (nan, nan)
 
     def i2(hv):
-        hv = max(hv, 1.0)
         return (hv**2 - 1) / hv**2
 
-    return (i2(math.exp(lh - z * se)), i2(math.exp(lh + z * se)))
+    return h, h_ci, i2(h), (i2(h_ci[0]), i2(h_ci[1]))
+
+
+def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, float]:
+    """Confidence interval for :math:`I^2` (see :func:`heterogeneity_h_i2`)."""
+    return heterogeneity_h_i2(q, k, level)[3]
 
 
 def wald(te, se, level, df=None) -> Estimate:
@@ -60,7 +74,12 @@ def wald(te, se, level, df=None) -> Estimate:
 
 
 def prediction_interval(te: float, se: float, tau2: float, k: int, df: str, level: float):
-    """Prediction interval ``te ± q * sqrt(tau2 + se^2)`` with ``q`` from t(k-1), t(k-2) or z."""
+    r"""Prediction interval :math:`\hat\mu \pm q\,\sqrt{\hat\tau^2 + \operatorname{SE}^2}`.
+
+    ``q`` from :math:`t_{k-1}` (R meta ``method.predict = "V"``, Veroniki et al. 2019),
+    :math:`t_{k-2}` (``"HTS"``, Higgins et al. 2009) or the normal (``"S"``, Skipka 2006). R meta
+    uses the classic (not the Hartung-Knapp) SE here, also when the CI is Hartung-Knapp.
+    """
     if df == "z":
         q = dist.norm_ppf(1 - (1 - level) / 2)
     else:
@@ -77,7 +96,7 @@ def q_test(yi, vi):
     q = q_stat(yi, vi)
     df = len(yi) - 1
     p = float(dist.chi2_sf(q, df)) if df > 0 else float("nan")
-    h = math.sqrt(q / df) if df > 0 else float("nan")
+    h = max(1.0, math.sqrt(q / df)) if df > 0 else float("nan")
     i2 = max(0.0, (q - df) / q) if df > 0 and q > 0 else (0.0 if df > 0 else float("nan"))
     return q, df, p, h, i2
 

@@ -124,7 +124,8 @@ def _pas(x, n):
 
 
 def _expit(y, total=None):
-    return 1.0 / (1.0 + np.exp(-np.asarray(y, dtype=float)))
+    y = np.asarray(y, dtype=float)
+    return np.exp(-np.logaddexp(0.0, -y))  # 1 / (1 + e^-y) without overflow for large |y|
 
 
 def _sin2(y, total=None):

@@ -28,7 +28,7 @@ import numpy as np
 
 from ..errors import MetapropError
 from .conventions import PREDICTION_DF, check_convention
-from .inference import heterogeneity_i2_ci, i2_tau2, prediction_interval, q_test, random_effects, study_fields, wald
+from .inference import heterogeneity_h_i2, i2_tau2, prediction_interval, q_test, random_effects, study_fields, wald
 from .measures import check_sm, escalc
 from .results import PoolResult
 from .study_ci import study_ci
@@ -76,7 +76,7 @@ def check_counts(events, total, studlab=None):
 def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None = None,
          method_tau: str | None = None, hakn: bool = False, prediction_df: str | None = None,
          incr: float = 0.5, convention: str = "meta", level: float = 0.95,
-         method_ci: str = "CP") -> PoolResult:
+         method_ci: str = "CP", tau2_algorithm: str = "metafor") -> PoolResult:
     r"""Meta-analysis of single proportions, as R ``meta::metaprop``.
 
     Parameters
@@ -106,6 +106,14 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
         Confidence level for study and pooled intervals.
     method_ci : {"CP", "WS", "Wald"}
         Study-level confidence interval.
+    tau2_algorithm : {"metafor", "exact"}
+        How REML, ML and PM are solved. ``"metafor"`` (default): metafor's Fisher scoring and
+        ``uniroot`` with their stopping rules (change in :math:`\tau^2` at most 1e-5; PM
+        tolerance :math:`\epsilon^{1/4}`), which R meta calls, so the numbers are R meta's and
+        metafor's to the last digit. ``"exact"``: the global maximum of the (restricted)
+        likelihood, or the PM root, to machine precision; it can differ from R in the fifth
+        decimal of :math:`\tau^2` (and finds an interior maximum where Fisher scoring can stop
+        at a worse point).
 
     Returns
     -------
@@ -143,6 +151,8 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
             f"Invalid prediction_df {prediction_df!r}; must be one of {list(PREDICTION_DF)}.")
     if not (0 < level < 1):
         raise MetapropError(f"Invalid level {level!r}; must be between 0 and 1.")
+    if tau2_algorithm not in ("metafor", "exact"):
+        raise MetapropError(f"Invalid tau2_algorithm {tau2_algorithm!r}; must be 'metafor' or 'exact'.")
     if not (incr >= 0 and math.isfinite(incr)):
         raise MetapropError(f"Invalid incr {incr!r}; must be a number >= 0.")
     x, n, labels = check_counts(events, total, studlab)
@@ -179,16 +189,21 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
         return PoolResult(**fields, w_common=(100.0,), w_random=(100.0,), common=common, random=common,
                           pi=(nan, nan), tau2=nan, q=0.0, q_df=0, q_pvalue=nan, i2=nan, i2_ci=(nan, nan),
                           h=nan, notes=tuple(notes))
-    q, q_df, q_p, h, i2q = q_test(yi, vi)
-    tau2, random = random_effects(yi, vi, method_tau, hakn, level, conv.tau2_algorithm)
+    q, q_df, q_p, _, _ = q_test(yi, vi)
+    h, h_ci, i2, i2_ci = heterogeneity_h_i2(q, k, level)
+    tau2, random = random_effects(yi, vi, method_tau, hakn, level, tau2_algorithm)
     wr = 1.0 / (vi + tau2)
-    pi = prediction_interval(random.te, random.se, tau2, k, prediction_df, level)
+    # R meta: the classic SE also under Hartung-Knapp; metafor's predict(): the model's SE
+    pi_se = math.sqrt(1.0 / np.sum(wr)) if conv.name == "meta" else random.se
+    pi = prediction_interval(random.te, pi_se, tau2, k, prediction_df, level)
     if prediction_df == "k-2" and k < 3:
         notes.append("Prediction interval with t(k-2) needs at least 3 studies.")
-    i2 = i2q if conv.i2 == "Q" else i2_tau2(vi, tau2)
+    if conv.i2 == "tau2":  # metafor: I^2 from tau^2, H^2 = 1 / (1 - I^2)
+        i2 = i2_tau2(vi, tau2)
+        h = math.sqrt(1.0 / (1.0 - i2)) if i2 < 1 else float("inf")
     return PoolResult(
         **fields,
         w_common=tuple(map(float, 100 * w / np.sum(w))),
         w_random=tuple(map(float, 100 * wr / np.sum(wr))),
         common=common, random=random, pi=pi, tau2=float(tau2), q=q, q_df=q_df, q_pvalue=q_p,
-        i2=float(i2), i2_ci=heterogeneity_i2_ci(q, k, level), h=h, notes=tuple(notes))
+        i2=float(i2), i2_ci=i2_ci, h=h, h_ci=h_ci, notes=tuple(notes))

@@ -85,6 +85,7 @@ class PoolResult:
     i2: float
     i2_ci: tuple[float, float]
     h: float
+    h_ci: tuple[float, float] = (float("nan"), float("nan"))
     q_lrt: float | None = None
     q_lrt_pvalue: float | None = None
     converged: bool = True
@@ -115,9 +116,15 @@ class PoolResult:
         return len(self.total) / sum(1.0 / n for n in self.total)
 
     def proportion(self, values):
-        """Back-transform values on the ``sm`` scale to proportions (PFT: Miller, harmonic mean)."""
-        out = SM[self.sm].inverse(np.atleast_1d(np.asarray(values, dtype=float)), np.asarray(self.total))
-        return np.asarray(out, dtype=float)
+        """Back-transform values on the ``sm`` scale to proportions (PFT: Miller, harmonic mean).
+
+        PRAW under ``convention="meta"``: cut to [0, 1], as R meta's ``backtransf`` does.
+        """
+        out = np.asarray(SM[self.sm].inverse(np.atleast_1d(np.asarray(values, dtype=float)),
+                                             np.asarray(self.total)), dtype=float)
+        if self.sm == "PRAW" and self.convention == "meta":
+            out = np.clip(out, 0.0, 1.0)
+        return out
 
     def _p(self, v) -> float:
         return float(self.proportion([v])[0]) if v is not None and math.isfinite(v) else float("nan")
@@ -170,7 +177,8 @@ class PoolResult:
             "tau2": _num(self.tau2), "tau": _num(self.tau),
             "i2": _num(100 * self.i2) if self.i2 is not None else None,
             "i2_lower": _num(100 * self.i2_ci[0]), "i2_upper": _num(100 * self.i2_ci[1]),
-            "h": _num(self.h), "q": _num(self.q), "q_df": self.q_df, "q_pvalue": _num(self.q_pvalue),
+            "h": _num(self.h), "h_lower": _num(self.h_ci[0]), "h_upper": _num(self.h_ci[1]),
+            "q": _num(self.q), "q_df": self.q_df, "q_pvalue": _num(self.q_pvalue),
             "q_lrt": _num(self.q_lrt), "q_lrt_pvalue": _num(self.q_lrt_pvalue),
             "converged": self.converged,
             **({"optimizer": {"iterations": self.iterations, "gradient_norm": _num(self.gradient_norm)}}
