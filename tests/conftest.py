@@ -32,7 +32,8 @@ QUANTITY_IV = dict.fromkeys(
      "lower_common", "upper_common", "p_common", "Q", "df_Q", "pval_Q", "H", "lower_H", "upper_H",
      "I2", "lower_I2", "upper_I2"], "closed_form") | dict.fromkeys(
     ["TE_random", "seTE_random", "lower_random", "upper_random", "p_random", "lower_predict",
-     "upper_predict", "p_predict", "tau2", "tau", "w_common", "w_random"], "same_algorithm")
+     "upper_predict", "p_predict", "tau2", "tau", "w_common", "w_random",
+     "lower_tau2", "upper_tau2", "lower_tau", "upper_tau"], "same_algorithm")
 QUANTITY_GLMM = dict.fromkeys(
     ["TE", "seTE", "lower", "upper", "study_p_lower", "study_p_upper"], "closed_form") | dict.fromkeys(
     ["TE_common", "seTE_common", "lower_common", "upper_common", "p_common", "Q", "pval_Q", "H",

@@ -53,8 +53,8 @@ def test_text_print_has_r_meta_sections(run_cli):
                            "--method", "Inverse")
     assert code == 0
     for text in ("Number of studies: k = 6", "Common effect model", "Random effects model",
-                 "Prediction interval", "Quantifying heterogeneity:", "Test of heterogeneity:",
-                 "Details on meta-analytical method:", "Restricted maximum-likelihood estimator"):
+                 "Prediction interval", "Quantifying heterogeneity (with 95%-CIs):", "Test of heterogeneity:",
+                 "Details of meta-analysis methods:", "Restricted maximum-likelihood estimator"):
         assert text in out
     # R meta 9.0 printout for these data: common effect 0.1676 [0.1352; 0.2061], tau^2 1.0806, I^2 86.8%
     assert re.search(r"Common effect model\s+0\.1676\s+\[0\.1352; 0\.2061\]", out)

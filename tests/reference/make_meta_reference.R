@@ -65,7 +65,7 @@ add <- function(name, ds, call, args) {
                 error = function(e) e)
   res <- if (inherits(m, "error")) list(error = conditionMessage(m)) else grab(m)
   # R meta's printout, compared line by line, for the default call and a few others
-  if (!inherits(m, "error") && grepl("default$|PLOGIT REML (classic|HK)$|PFT DL classic$", name))
+  if (!inherits(m, "error") && grepl("default$|PLOGIT REML (classic|HK)$|PFT DL classic$|PRAW PM HK$|PAS ML classic$|predict|incr", name))
     res$print <- capture.output(print(m, digits = 4, prediction = TRUE))
   cases[[length(cases) + 1]] <<- c(list(name = name, dataset = ds, call = call, x = d$x, n = d$n,
                                         args = args), res)

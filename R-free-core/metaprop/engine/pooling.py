@@ -33,6 +33,7 @@ from .measures import check_sm, escalc
 from .results import PoolResult
 from .study_ci import study_ci
 from .tau2 import TAU2
+from .tau2_ci import tau2_ci_jackson, tau2_ci_qprofile
 
 __all__ = ["pool", "random_effects", "check_counts"]
 
@@ -198,6 +199,11 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     pi = prediction_interval(random.te, pi_se, tau2, k, prediction_df, level)
     if prediction_df == "k-2" and k < 3:
         notes.append("Prediction interval with t(k-2) needs at least 3 studies.")
+    # R meta: Jackson's interval for DL, the Q-profile interval for REML, ML and PM
+    if method_tau == "DL":
+        (tau2_ci, tau2_sign), method_tau_ci = tau2_ci_jackson(yi, vi, level), "J"
+    else:
+        (tau2_ci, tau2_sign), method_tau_ci = tau2_ci_qprofile(yi, vi, tau2, level), "QP"
     if conv.i2 == "tau2":  # metafor: I^2 from tau^2, H^2 = 1 / (1 - I^2)
         i2 = i2_tau2(vi, tau2)
         h = math.sqrt(1.0 / (1.0 - i2)) if i2 < 1 else float("inf")
@@ -206,4 +212,5 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
         w_common=tuple(map(float, 100 * w / np.sum(w))),
         w_random=tuple(map(float, 100 * wr / np.sum(wr))),
         common=common, random=random, pi=pi, tau2=float(tau2), q=q, q_df=q_df, q_pvalue=q_p,
-        i2=float(i2), i2_ci=i2_ci, h=h, h_ci=h_ci, notes=tuple(notes))
+        i2=float(i2), i2_ci=i2_ci, h=h, h_ci=h_ci, tau2_ci=tau2_ci, tau2_ci_sign=tau2_sign,
+        method_tau_ci=method_tau_ci, notes=tuple(notes))

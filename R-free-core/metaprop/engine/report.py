@@ -1,19 +1,30 @@
-"""Plain-text print of a :class:`~metaprop.results.PoolResult` in the style of R meta's print."""
+"""Plain-text print of a :class:`~metaprop.engine.results.PoolResult`, laid out as R meta 8.3's.
+
+The block from "Number of studies" to the end of "Details of meta-analysis methods" follows
+``print(metaprop(...), prediction = TRUE)`` of R meta 8.3 line by line (labels, column widths,
+"< 0.0001", "tau^2 = 0", ">100.0000" for a limit at the end of the search range). Before it,
+the study table; after it, what metaprop adds (study CI method, convention, notes).
+"""
 
 from __future__ import annotations
 
 import math
 
-from .measures import SM
 from .tau2 import TAU2_LABEL
 
 __all__ = ["format_pool", "fmt_p"]
+
+_TRANSFORMATION = {"PLOGIT": "Logit transformation", "PRAW": "Untransformed proportions",
+                   "PAS": "Arcsine transformation", "PFT": "Freeman-Tukey double arcsine transformation"}
+_TAU_CI = {"QP": "Q-Profile method", "J": "Jackson method"}
 
 
 def fmt_p(p: float) -> str:
     """p-value as R meta prints it: ``< 0.0001`` below 1e-4, else 4 decimals."""
     if p is None or not math.isfinite(p):
         return "--"
+    if p == 0:
+        return "0"  # R meta's formatPT: a p-value that underflows to 0 prints as 0
     return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
@@ -21,8 +32,74 @@ def _f(v, d=4):
     return "--" if v is None or not math.isfinite(v) else f"{v:.{d}f}"
 
 
+def _tau(name: str, v: float) -> str:
+    """``tau^2 = 0.0386`` as R meta prints it: 0 as "0", below 1e-4 as "tau^2 < 0.0001"."""
+    if not math.isfinite(v):
+        return f"{name} = --"
+    if v == 0:
+        return f"{name} = 0"
+    return f"{name} < 0.0001" if v < 1e-4 else f"{name} = {v:.4f}"
+
+
+def _matrix(rownames: list[str], header: list[str], rows: list[list[str]]) -> list[str]:
+    """Lines of a character matrix as R's ``print`` shows it: row names left-justified, each
+    column right-justified to its widest entry and preceded by one space."""
+    wn = max(len(s) for s in rownames)
+    widths = [max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(header)]
+    out = [" " * wn + "".join(" " + h.rjust(w) for h, w in zip(header, widths, strict=True))]
+    for name, r in zip(rownames, rows, strict=True):
+        out.append(name.ljust(wn) + "".join(" " + c.rjust(w) for c, w in zip(r, widths, strict=True)))
+    return out
+
+
+def _heterogeneity(r) -> list[str]:
+    lvl = f"{100 * r.level:g}%"
+    tau_ci = bool(r.method_tau_ci) and r.tau2_ci_sign != ("0", "0")
+    # R meta shows the I^2 and H intervals only when the I^2 limits differ at 1 decimal
+    i2_ci = math.isfinite(r.i2_ci[0]) and _f(100 * r.i2_ci[0], 1) != _f(100 * r.i2_ci[1], 1)
+    has_ci = i2_ci or tau_ci
+    lines = ["Quantifying heterogeneity" + (f" (with {lvl}-CIs):" if has_ci else ":")]
+    tau2, tau = _tau("tau^2", r.tau2), _tau("tau", r.tau)
+    if tau_ci:
+        (l2, u2), (sl, su) = r.tau2_ci, r.tau2_ci_sign
+        lt, ut = r.tau_ci
+        tau2 += f" [{sl}{_f(l2)}; {su}{_f(u2)}]"
+        tau += f" [{sl}{_f(lt)}; {su}{_f(ut)}]"
+    i2 = f"I^2 = {_f(100 * r.i2, 1)}%"
+    h = f"H = {_f(r.h, 2)}"
+    if i2_ci:
+        i2 += f" [{_f(100 * r.i2_ci[0], 1)}%; {_f(100 * r.i2_ci[1], 1)}%]"
+        h += f" [{_f(r.h_ci[0], 2)}; {_f(r.h_ci[1], 2)}]"
+    if tau_ci:
+        lines += [f" {tau2}; {tau}", f" {i2}; {h}"]
+    else:
+        lines.append(f" {tau2}; {tau}; {i2}; {h}")
+    return lines
+
+
+def _details(r) -> list[str]:
+    out = []
+    if r.method == "GLMM":
+        out += ["- Random intercept logistic regression model", "- Maximum-likelihood estimator for tau^2"]
+    else:
+        out += ["- Inverse variance method", f"- {TAU2_LABEL[r.method_tau]} for tau^2"]
+        if r.method_tau_ci and r.tau2_ci_sign != ("0", "0"):
+            out.append(f"- {_TAU_CI[r.method_tau_ci]} for confidence interval of tau^2 and tau")
+    out.append("- Calculation of I^2 based on " + ("Q" if r.convention == "meta" else "tau^2"))
+    if r.hakn:
+        out.append(f"- Hartung-Knapp adjustment for random effects model (df = {r.k - 1})")
+    if math.isfinite(r.pi[0]):
+        out.append("- Prediction interval based on " + {
+            "k-1": f"t-distribution (df = {r.k - 1})", "k-2": f"t-distribution (df = {r.k - 2})",
+            "z": "standard normal distribution"}[r.prediction_df])
+    out.append(f"- {_TRANSFORMATION[r.sm]}")
+    if r.method != "GLMM" and any(r.corrected):
+        out.append(f"- Continuity correction of {r.incr:g} in studies with zero cell frequencies")
+    return out
+
+
 def format_pool(r) -> str:
-    """R meta style text: study table, pooled lines, heterogeneity, method details."""
+    """Study table, then R meta 8.3's print (see the module docstring), then metaprop's notes."""
     lines = []
     w = max([len(s) for s in r.studlab] + [5])
     lvl = f"{100 * r.level:g}%-CI"
@@ -33,57 +110,51 @@ def format_pool(r) -> str:
         lines.append(f"{s:{w}}  {r.events[i]:>6} {r.total[i]:>6}  {r.study_p[i]:>10.4f}  {ci:>17}"
                      f"  {r.w_common[i]:>10.1f} {r.w_random[i]:>10.1f}")
     lines.append("")
-    lines.append(f"Number of studies: k = {r.k}")
+    if r.k > 1:
+        lines.append(f"Number of studies: k = {r.k}")
     lines.append(f"Number of observations: o = {r.n_total}")
     lines.append(f"Number of events: e = {r.events_total}")
     lines.append("")
-    lines.append(f"{'':22}{'proportion':>10}  {lvl:>17}")
+
+    def ci(lo, hi):
+        return f"[{_f(lo)}; {_f(hi)}]" if math.isfinite(lo) else ""
+
     ce, cl, cu = r.back("common")
-    lines.append(f"{'Common effect model':22}{ce:>10.4f}  {'[' + _f(cl) + '; ' + _f(cu) + ']':>17}")
     if r.k > 1:
         re_, rl, ru = r.back("random")
-        lines.append(f"{'Random effects model':22}{re_:>10.4f}  {'[' + _f(rl) + '; ' + _f(ru) + ']':>17}")
         pl, pu = r.pi_proportion()
-        lines.append(f"{'Prediction interval':22}{'':>10}  {'[' + _f(pl) + '; ' + _f(pu) + ']':>17}")
+        rows = [("Common effect model", _f(ce), ci(cl, cu)), ("Random effects model", _f(re_), ci(rl, ru)),
+                ("Prediction interval", "", ci(pl, pu))]
+    else:
+        rows = [("", _f(ce), ci(cl, cu))]
+    wl = max(len(a) for a, _, _ in rows)
+    wc = max(len(lvl), *(len(c) for _, _, c in rows))
+    lines.append(f"{'':{wl}} {'proportion':>10} {lvl:>{wc}}")
+    lines += [f"{a:{wl}} {b:>10} {c:>{wc}}" for a, b, c in rows]
+    if r.k > 1:
         lines.append("")
-        lines.append("Quantifying heterogeneity:")
-        i2 = "--" if not math.isfinite(r.i2) else f"{100 * r.i2:.1f}%"
-        i2ci = ("" if not math.isfinite(r.i2_ci[0])
-                else f" [{100 * r.i2_ci[0]:.1f}%; {100 * r.i2_ci[1]:.1f}%]")
-        lines.append(f" tau^2 = {_f(r.tau2)}; tau = {_f(r.tau)}; I^2 = {i2}{i2ci}; H = {_f(r.h, 2)}")
+        lines += _heterogeneity(r)
         lines.append("")
         lines.append("Test of heterogeneity:")
         if r.method == "GLMM":
-            lines.append(f" {'Q':>8} {'d.f.':>4}  {'p-value':>8}  Test")
-            lines.append(f" {r.q:>8.2f} {r.q_df:>4}  {fmt_p(r.q_pvalue):>8}  Wald-type")
-            lines.append(f" {r.q_lrt:>8.2f} {r.q_df:>4}  {fmt_p(r.q_lrt_pvalue):>8}  Likelihood-Ratio")
+            lines += _matrix([" Wald", " LRT"], ["Q", "d.f.", "p-value"],
+                             [[f"{r.q:.2f}", str(r.q_df), fmt_p(r.q_pvalue)],
+                              [f"{r.q_lrt:.2f}", str(r.q_df), fmt_p(r.q_lrt_pvalue)]])
         else:
-            lines.append(f" {'Q':>8} {'d.f.':>4}  {'p-value':>8}")
-            lines.append(f" {r.q:>8.2f} {r.q_df:>4}  {fmt_p(r.q_pvalue):>8}")
-    lines.append("")
-    lines.append("Details on meta-analytical method:")
-    if r.method == "GLMM":
-        lines.append("- Random intercept logistic regression model (GLMM), 7-point adaptive "
-                     "Gauss-Hermite quadrature")
-        lines.append("- Maximum-likelihood estimator for tau^2")
+            lines += _matrix([""], ["Q", "d.f.", "p-value"], [[f"{r.q:.2f}", str(r.q_df), fmt_p(r.q_pvalue)]])
+        lines.append("")
+        lines.append("Details of meta-analysis methods:")
     else:
-        lines.append("- Inverse variance method")
-        lines.append(f"- {TAU2_LABEL[r.method_tau]} for tau^2")
-        if r.hakn:
-            lines.append("- Hartung-Knapp (HK) adjustment for random effects model "
-                         f"(df = {r.k - 1})")
-    if r.k > 1:
-        pdf = {"k-1": f"t-distribution (df = {r.k - 1})", "k-2": f"t-distribution (df = {r.k - 2})",
-               "z": "standard normal quantile"}[r.prediction_df]
-        lines.append(f"- Prediction interval based on {pdf}")
-    lines.append(f"- {'Clopper-Pearson' if r.method_ci == 'CP' else r.method_ci} confidence "
-                 "interval for individual studies")
-    if r.method != "GLMM" and any(r.corrected):
-        lines.append(f"- Continuity correction of {r.incr:g} in studies with zero cell frequencies")
-    lines.append(f"- {SM[r.sm].label.capitalize()}")
-    if r.sm == "PFT":
-        lines.append(f"- Harmonic mean of sample sizes ({r.harmonic_mean_n:.2f}) used for the "
-                     "back-transformation (Miller 1978)")
+        lines.append("")
+        lines.append("Details:")
+    lines += _details(r) if r.k > 1 else [f"- {_TRANSFORMATION[r.sm]}"]
+    lines.append("")
+    lines.append("Also reported by metaprop:")
+    lines.append(f"- {'Clopper-Pearson' if r.method_ci == 'CP' else r.method_ci} confidence interval for "
+                 "individual studies")
+    if r.method == "GLMM" and r.iterations is not None:
+        lines.append(f"- Newton's method: {r.iterations} iterations, largest gradient component "
+                     f"{r.gradient_norm:.1e}")
     lines.append(f"- Conventions of R {r.convention}")
     for note in r.notes:
         lines.append(f"Note: {note}")

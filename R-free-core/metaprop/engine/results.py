@@ -86,6 +86,9 @@ class PoolResult:
     i2_ci: tuple[float, float]
     h: float
     h_ci: tuple[float, float] = (float("nan"), float("nan"))
+    tau2_ci: tuple[float, float] = (float("nan"), float("nan"))
+    tau2_ci_sign: tuple[str, str] = ("", "")
+    method_tau_ci: str = ""
     q_lrt: float | None = None
     q_lrt_pvalue: float | None = None
     converged: bool = True
@@ -101,6 +104,11 @@ class PoolResult:
     @property
     def tau(self) -> float:
         return math.sqrt(self.tau2) if math.isfinite(self.tau2) else float("nan")
+
+    @property
+    def tau_ci(self) -> tuple[float, float]:
+        """Confidence interval for tau (square roots of the tau^2 limits)."""
+        return tuple(math.sqrt(v) if v >= 0 else float("nan") for v in self.tau2_ci)
 
     @property
     def n_total(self) -> int:
@@ -175,6 +183,8 @@ class PoolResult:
             "estimate": _num(est), "ci_lower": _num(lo), "ci_upper": _num(hi),
             "pi_lower": _num(pil), "pi_upper": _num(piu),
             "tau2": _num(self.tau2), "tau": _num(self.tau),
+            "tau2_lower": _num(self.tau2_ci[0]), "tau2_upper": _num(self.tau2_ci[1]),
+            "tau2_ci_sign": list(self.tau2_ci_sign), "method_tau_ci": self.method_tau_ci,
             "i2": _num(100 * self.i2) if self.i2 is not None else None,
             "i2_lower": _num(100 * self.i2_ci[0]), "i2_upper": _num(100 * self.i2_ci[1]),
             "h": _num(self.h), "h_lower": _num(self.h_ci[0]), "h_upper": _num(self.h_ci[1]),
