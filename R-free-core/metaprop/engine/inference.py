@@ -62,7 +62,9 @@ def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, f
 
 def wald(te, se, level, df=None) -> Estimate:
     """Wald-type estimate, CI, statistic and p-value (normal, or t with ``df``)."""
-    stat = te / se if se > 0 else float("nan")
+    # a zero SE (Hartung-Knapp with identical estimates): the CI is the point, p = 0 unless te = 0,
+    # as metafor reports it
+    stat = te / se if se > 0 else (math.copysign(math.inf, te) if te != 0 else float("nan"))
     if df is None:
         q = dist.norm_ppf(1 - (1 - level) / 2)
         p = 2 * dist.norm_sf(abs(stat))

@@ -38,6 +38,7 @@ from .tau2_ci import tau2_ci_jackson, tau2_ci_qprofile
 __all__ = ["pool", "random_effects", "check_counts"]
 
 METHODS = ("Inverse", "GLMM")
+MAX_TOTAL = 1e15  # counts stay exact in floating point (< 2^53) and in int64
 
 
 def check_counts(events, total, studlab=None):
@@ -46,10 +47,14 @@ def check_counts(events, total, studlab=None):
     Raises :class:`MetapropError` naming the study (by label and position) and the fault.
     """
     try:
-        x = np.asarray(events, dtype=float).ravel()
-        n = np.asarray(total, dtype=float).ravel()
+        x = np.asarray(events, dtype=float)
+        n = np.asarray(total, dtype=float)
     except (TypeError, ValueError):
         raise MetapropError("events and total must be numbers") from None
+    if x.ndim > 1 or n.ndim > 1:
+        raise MetapropError(f"events and total must be one-dimensional (one count per study), not of shape "
+                            f"{x.shape if x.ndim > 1 else n.shape}")
+    x, n = x.ravel(), n.ravel()
     if len(x) != len(n):
         raise MetapropError(f"events and total differ in length ({len(x)} vs {len(n)})")
     if len(x) == 0:
@@ -69,6 +74,8 @@ def check_counts(events, total, studlab=None):
                 raise MetapropError(f"{where}: {name} = {v:g} is negative")
         if ni < 1:
             raise MetapropError(f"{where}: total = {ni:g}; must be at least 1")
+        if ni > MAX_TOTAL:
+            raise MetapropError(f"{where}: total = {ni:g} is too large (at most 10^15 patients per study)")
         if xi > ni:
             raise MetapropError(f"{where}: events = {xi:g} > total = {ni:g}")
     return x.astype(int), n.astype(int), labels
@@ -179,6 +186,13 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     if sm == "PFT":
         notes.append("Back-transformation of pooled values by Miller (1978) at the harmonic "
                      f"mean of the sample sizes ({k / np.sum(1.0 / n):.2f}).")
+    bad = ~(np.isfinite(yi) & (vi > 0))
+    if bad.any():  # only with incr = 0: a 0% or 100% study has an infinite logit or variance 0
+        i = int(np.argmax(bad))
+        raise MetapropError(
+            f"study {i + 1} ({labels[i]}): with incr = 0 its {sm} estimate has "
+            f"{'an infinite value' if not np.isfinite(yi[i]) else 'variance 0'} ({x[i]} of {n[i]} events); "
+            "use incr > 0 (R meta's default is 0.5) or method GLMM")
     w = 1.0 / vi
     common = wald(np.sum(w * yi) / np.sum(w), math.sqrt(1.0 / np.sum(w)), level)
     fields = dict(sm=sm, method="Inverse", method_tau=method_tau, hakn=hakn, convention=conv.name,
@@ -187,6 +201,10 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     if k == 1:
         notes.append("Only one study: its own estimate is reported; no heterogeneity statistics.")
         nan = float("nan")
+        if conv.name == "metafor":  # metafor: tau^2 = 0, I^2 = 0, H^2 = 1, prediction interval = CI
+            return PoolResult(**fields, w_common=(100.0,), w_random=(100.0,), common=common, random=common,
+                              pi=(common.lower, common.upper), tau2=0.0, q=0.0, q_df=0, q_pvalue=nan,
+                              i2=0.0, i2_ci=(nan, nan), h=1.0, notes=tuple(notes))
         return PoolResult(**fields, w_common=(100.0,), w_random=(100.0,), common=common, random=common,
                           pi=(nan, nan), tau2=nan, q=0.0, q_df=0, q_pvalue=nan, i2=nan, i2_ci=(nan, nan),
                           h=nan, notes=tuple(notes))

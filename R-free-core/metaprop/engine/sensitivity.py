@@ -105,7 +105,7 @@ def cumulative(table: pd.DataFrame, by: str = "year", *, pooled: str = "random",
     rows = []
     for i in range(len(t)):
         rows.append({"added": lab[i], by: t[by].iloc[i]} | _row(
-            t["events"].to_numpy(int)[: i + 1], t["total"].to_numpy(int)[: i + 1], lab[: i + 1], pooled,
+            t["events"].to_numpy(float)[: i + 1], t["total"].to_numpy(float)[: i + 1], lab[: i + 1], pooled,
             options))
     return pd.DataFrame(rows)
 
@@ -130,7 +130,7 @@ def subgroup(table: pd.DataFrame, by: str, *, pooled: str = "random", **options)
     lab_col = "label" if "label" in table.columns else "study" if "study" in table.columns else None
     for g, part in table.groupby(by, sort=True, observed=True):
         labels = list(part[lab_col]) if lab_col else None
-        res = pool(part["events"].to_numpy(int), part["total"].to_numpy(int), labels, **options)
+        res = pool(part["events"].to_numpy(float), part["total"].to_numpy(float), labels, **options)
         e = res.random if pooled == "random" else res.common
         te.append(e.te)
         se.append(e.se)
