@@ -82,3 +82,25 @@ def test_cumulative_rejects_fractional_events_like_pool():
     out = cumulative(t, "year")  # before: read as 1 event and pooled
     assert out["note"].str.contains("1.5 is not a whole number").all()
     assert "estimate" not in out or out["estimate"].isna().all()
+
+
+def test_egger_refused_when_the_regression_is_undefined():
+    """Equal n under PAS: every SE is 1/sqrt(4n), the regressor is constant (before: a traceback
+    at n = 10, a number with SE 6e7 at n = 20)."""
+    from metaprop.engine.sensitivity import egger
+
+    for n in (10, 20):
+        with pytest.raises(MetapropError, match="same standard error"):
+            egger([2, 5, 7, 3], [n] * 4, sm="PAS")
+
+
+def test_egger_refused_on_continuity_corrected_studies_and_on_the_site():
+    """The 2018 weaning counts: 3 of 5 studies at 100%, whose corrected logits and SEs both
+    follow n; before, p = 0.001 was shown. The sensitivity page now gives the reason."""
+    from metaprop.engine.sensitivity import egger
+    from metaprop.site.pages import Site
+
+    with pytest.raises(MetapropError, match="3 of 5 studies have 0% or 100% events"):
+        egger([10, 9, 20, 9, 11], [10, 10, 20, 14, 11])
+    sentence = Site().egger_sentence("weaned")
+    assert sentence.startswith("Egger's test is not reported:") and "p =" not in sentence

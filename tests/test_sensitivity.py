@@ -77,7 +77,7 @@ def test_subgroup_matches_metafor(ds, sm):
 def test_egger_matches_metafor_regtest(ds, sm):
     d = MF[ds]
     ref = d[sm]["egger"]
-    out = egger(d["x"], d["n"], sm=sm, convention="metafor").iloc[0]
+    out = egger(d["x"], d["n"], sm=sm, convention="metafor", allow_corrected=True).iloc[0]
     assert out["statistic"] == pytest.approx(ref["statistic"], abs=TOL["closed_form"])
     assert out["p_value"] == pytest.approx(ref["pvalue"], abs=TOL["closed_form"])
     assert out["df"] == ref["df"]
@@ -110,10 +110,13 @@ def test_sensitivity_cli(tmp_path, run_cli):
     f = tmp_path / "s.csv"
     f.write_text("study,events,total,year,group\nA,10,10,2005,a\nB,9,10,2007,a\nC,20,20,2008,b\n"
                  "D,9,14,2011,b\nE,11,11,2014,b\n")
-    for kind in ("leave-one-out", "cumulative", "grid", "egger"):
+    for kind in ("leave-one-out", "cumulative", "grid"):
         code, out, err = run_cli("sensitivity", f, "--kind", kind, "--json")
         assert code == 0, err
         assert json.loads(out)["rows"]
+    # three of the five studies are at 100%: Egger's test is refused, with the reason, exit 2
+    code, out, err = run_cli("sensitivity", f, "--kind", "egger", "--json")
+    assert code == 2 and "3 of 5 studies have 0% or 100% events" in err and err.count("\n") <= 2
     code, out, err = run_cli("sensitivity", f, "--kind", "subgroup", "--by", "group", "--json", "--method", "Inverse")
     assert code == 0, err
     assert json.loads(out)["test"]["df"] == 1

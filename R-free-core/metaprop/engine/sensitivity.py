@@ -185,13 +185,18 @@ def funnel_data(events, total, labels=None, *, sm: str = "PLOGIT", incr: float =
 
 
 def egger(events, total, labels=None, *, sm: str = "PLOGIT", incr: float = 0.5,
-          convention: str = "meta") -> pd.DataFrame:
+          convention: str = "meta", allow_corrected: bool = False) -> pd.DataFrame:
     r"""Egger's regression test for small-study effects (R meta ``metabias(method.bias = "Egger")``).
 
     Ordinary least squares of :math:`y_i/\operatorname{SE}_i` on :math:`1/\operatorname{SE}_i`;
     the intercept is tested with :math:`t_{k-2}` (Egger et al. 1997), equivalent to metafor
     ``regtest(rma(yi, vi, method = "EE"), model = "lm", predictor = "sei")``. Fewer than 10
     studies give too little power to rule out small-study effects: a warning is added in ``note``.
+
+    Refused (:class:`MetapropError` with the reason) when the regression is undefined (every
+    standard error equal, e.g. equal n under PAS or PFT) or when continuity-corrected 0% or 100%
+    studies make it an artefact (their estimate and SE are both functions of n);
+    ``allow_corrected=True`` computes it anyway, as R (``metabias``, ``regtest``) does.
 
     Returns
     -------
@@ -202,8 +207,18 @@ def egger(events, total, labels=None, *, sm: str = "PLOGIT", incr: float = 0.5,
     k = len(fd)
     if k < 3:
         raise MetapropError("Egger's test needs at least 3 studies")
+    _, _, corrected = escalc(events, total, sm, incr, correct_yi=(convention == "metafor"))
+    if corrected.any() and not allow_corrected:
+        raise MetapropError(
+            f"Egger's test is not reported: {int(corrected.sum())} of {k} studies have 0% or 100% events, "
+            f"whose continuity-corrected {sm} estimates and standard errors both depend on the study size, "
+            "so the regression would measure the correction, not small-study effects")
     z = fd["yi"].to_numpy() / fd["sei"].to_numpy()
     prec = 1 / fd["sei"].to_numpy()
+    if np.ptp(prec) <= 1e-8 * np.max(prec):
+        raise MetapropError(
+            f"Egger's test is not reported: every study has the same standard error on the {sm} scale "
+            "(equal sample sizes), so the regression on precision is undefined")
     X = np.column_stack([np.ones(k), prec])
     beta, *_ = np.linalg.lstsq(X, z, rcond=None)
     resid = z - X @ beta

@@ -65,7 +65,10 @@ def analyse(data: StudyData) -> dict:
             out["cumulative"][o] = cumulative(counts, by="year", **opts)
             out["grid"][o] = method_grid(x, n, lab)
         if len(counts) >= 3:
-            out["egger"][o] = egger(x, n, lab, sm="PLOGIT")
+            try:
+                out["egger"][o] = egger(x, n, lab, sm="PLOGIT")
+            except MetapropError as exc:  # refused: the reason is what the page shows
+                out["egger"][o] = pd.DataFrame([{"k": len(x), "sm": "PLOGIT", "refused": True, "note": str(exc)}])
             out["funnel"][o] = funnel_data(x, n, lab, sm="PLOGIT")
     for rep in REPRODUCTIONS:
         out["reproductions"].append((rep, reproduce(data, rep)))

@@ -273,6 +273,8 @@ class Site:
         if outcome not in self.results["egger"]:
             return "Egger's test needs at least 3 studies."
         e = self.results["egger"][outcome].iloc[0]
+        if "refused" in e.index:
+            return e["note"] + "."  # metaprop's own text, no contributor input
         return (f"Egger's test (logit scale, k = {e['k']}): intercept {e['intercept']:.2f}, "
                 f"t = {e['statistic']:.2f} (df = {e['df']}), p = {e['p_value']:.3f}. {e['note']}").strip()
 
