@@ -84,7 +84,8 @@ def check_counts(events, total, studlab=None):
 def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None = None,
          method_tau: str | None = None, hakn: bool = False, prediction_df: str | None = None,
          incr: float = 0.5, convention: str = "meta", level: float = 0.95,
-         method_ci: str = "CP", tau2_algorithm: str = "metafor") -> PoolResult:
+         method_ci: str = "CP", tau2_algorithm: str = "metafor",
+         method_tau_ci: str | None = None) -> PoolResult:
     r"""Meta-analysis of single proportions, as R ``meta::metaprop``.
 
     Parameters
@@ -114,6 +115,10 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
         Confidence level for study and pooled intervals.
     method_ci : {"CP", "WS", "Wald"}
         Study-level confidence interval.
+    method_tau_ci : {"QP", "J", ""}, optional
+        Confidence interval for :math:`\tau^2` and :math:`\tau` (R meta ``method.tau.ci``):
+        Q-profile, Jackson's, or none (faster, for sensitivity analyses that do not show it).
+        Default as R meta: ``"J"`` for DL, ``"QP"`` otherwise.
     tau2_algorithm : {"metafor", "exact"}
         How REML, ML and PM are solved. ``"metafor"`` (default): metafor's Fisher scoring and
         ``uniroot`` with their stopping rules (change in :math:`\tau^2` at most 1e-5; PM
@@ -159,6 +164,10 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
             f"Invalid prediction_df {prediction_df!r}; must be one of {list(PREDICTION_DF)}.")
     if not (0 < level < 1):
         raise MetapropError(f"Invalid level {level!r}; must be between 0 and 1.")
+    if method_tau_ci is None:
+        method_tau_ci = "J" if method_tau == "DL" else "QP"
+    if method_tau_ci not in ("QP", "J", ""):
+        raise MetapropError(f"Invalid method_tau_ci {method_tau_ci!r}; must be 'QP', 'J' or ''.")
     if tau2_algorithm not in ("metafor", "exact"):
         raise MetapropError(f"Invalid tau2_algorithm {tau2_algorithm!r}; must be 'metafor' or 'exact'.")
     if not (incr >= 0 and math.isfinite(incr)):
@@ -217,11 +226,12 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     pi = prediction_interval(random.te, pi_se, tau2, k, prediction_df, level)
     if prediction_df == "k-2" and k < 3:
         notes.append("Prediction interval with t(k-2) needs at least 3 studies.")
-    # R meta: Jackson's interval for DL, the Q-profile interval for REML, ML and PM
-    if method_tau == "DL":
-        (tau2_ci, tau2_sign), method_tau_ci = tau2_ci_jackson(yi, vi, level), "J"
+    if method_tau_ci == "J":
+        tau2_ci, tau2_sign = tau2_ci_jackson(yi, vi, level)
+    elif method_tau_ci == "QP":
+        tau2_ci, tau2_sign = tau2_ci_qprofile(yi, vi, tau2, level)
     else:
-        (tau2_ci, tau2_sign), method_tau_ci = tau2_ci_qprofile(yi, vi, tau2, level), "QP"
+        tau2_ci, tau2_sign = (float("nan"), float("nan")), ("", "")
     if conv.i2 == "tau2":  # metafor: I^2 from tau^2, H^2 = 1 / (1 - I^2)
         i2 = i2_tau2(vi, tau2)
         h = math.sqrt(1.0 / (1.0 - i2)) if i2 < 1 else float("inf")

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 
-from ..errors import MetapropError
+from ..errors import ConvergenceWarning, MetapropError
 from . import dist
 from .measures import escalc
 from .pooling import pool
@@ -46,13 +47,25 @@ def result_row(res: PoolResult, pooled: str = "random") -> dict:
             "q_pvalue": res.q_pvalue}
 
 
+def _pool(*args, **options) -> PoolResult:
+    """:func:`pool` for a table of many fits: no tau^2 CI (not shown there), and a fit that did not
+    converge says so in its notes, which the row keeps, rather than as a warning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return pool(*args, **({"method_tau_ci": ""} | options))
+
+
+def _warning_notes(res: PoolResult) -> str:
+    return "; ".join(n for n in res.notes if "did not converge" in n or "no finite estimate" in n)
+
+
 def _row(events, total, labels, pooled, options) -> dict:
     """result_row of one fit, or empty numbers with the reason in ``note`` when it cannot be fitted."""
     try:
-        res = pool(events, total, labels, **options)
+        res = _pool(events, total, labels, **options)
     except MetapropError as exc:
         return {"k": len(events), "note": str(exc)}
-    return result_row(res, pooled) | {"note": ""}
+    return result_row(res, pooled) | {"note": _warning_notes(res)}
 
 
 def _labels(events, labels):
@@ -130,7 +143,7 @@ def subgroup(table: pd.DataFrame, by: str, *, pooled: str = "random", **options)
     lab_col = "label" if "label" in table.columns else "study" if "study" in table.columns else None
     for g, part in table.groupby(by, sort=True, observed=True):
         labels = list(part[lab_col]) if lab_col else None
-        res = pool(part["events"].to_numpy(float), part["total"].to_numpy(float), labels, **options)
+        res = _pool(part["events"].to_numpy(float), part["total"].to_numpy(float), labels, **options)
         e = res.random if pooled == "random" else res.common
         te.append(e.te)
         se.append(e.se)
@@ -165,8 +178,8 @@ def method_grid(events, total, labels=None, *, incr: float = 0.5, convention: st
     for method, sm, mt, hk in specs:
         spec = {"method": method, "sm": sm, "method_tau": mt, "ci": "HK" if hk else "z"}
         try:
-            res = pool(events, total, labels, sm=sm, method=method, method_tau=mt, hakn=hk, incr=incr,
-                       convention=convention, level=level)
+            res = _pool(events, total, labels, sm=sm, method=method, method_tau=mt, hakn=hk, incr=incr,
+                        convention=convention, level=level)
             rows.append(spec | result_row(res) | {"note": "; ".join(
                 n for n in res.notes if not n.startswith(("GLMM: study weights", "Back-transformation")))})
         except MetapropError as exc:
@@ -178,7 +191,7 @@ def funnel_data(events, total, labels=None, *, sm: str = "PLOGIT", incr: float =
                 convention: str = "meta") -> pd.DataFrame:
     """Study estimates and standard errors for a funnel plot, with the common-effect estimate."""
     yi, vi, _ = escalc(events, total, sm, incr, correct_yi=(convention == "metafor"))
-    res = pool(events, total, labels, sm=sm, method="Inverse", method_tau="DL", incr=incr,
+    res = _pool(events, total, labels, sm=sm, method="Inverse", method_tau="DL", incr=incr,
                convention=convention)
     return pd.DataFrame({"study": _labels(np.asarray(events), labels), "yi": yi, "sei": np.sqrt(vi),
                          "te_common": res.common.te})

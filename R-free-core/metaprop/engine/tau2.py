@@ -14,6 +14,8 @@ Viechtbauer W (2005). J Educ Behav Stat 30:261-293. doi:10.3102/1076998603000326
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..errors import MetapropError
@@ -25,8 +27,8 @@ __all__ = ["TAU2", "TAU2_METAFOR", "tau2_dl", "tau2_pm", "tau2_reml", "tau2_ml",
 def q_stat(yi, vi, tau2: float = 0.0) -> float:
     r"""Generalised Cochran's Q, :math:`Q(\tau^2)=\sum w_i (y_i-\hat\mu)^2`, :math:`w_i=1/(v_i+\tau^2)`."""
     w = 1.0 / (vi + tau2)
-    mu = np.sum(w * yi) / np.sum(w)
-    return float(np.sum(w * (yi - mu) ** 2))
+    r = yi - (w @ yi) / w.sum()
+    return float(w @ (r * r))
 
 
 def tau2_dl(yi, vi) -> float:
@@ -159,20 +161,22 @@ def tau2_fisher(yi, vi, reml: bool = True, threshold: float = 1e-5, maxiter: int
     yi = np.asarray(yi, dtype=float)
     vi = np.asarray(vi, dtype=float)
     k = len(yi)
-    rss0 = float(np.sum((yi - yi.mean()) ** 2))
-    tau2 = max(0.0, (rss0 - np.sum(vi) * (k - 1) / k) / (k - 1))
+    rss0 = float(((yi - yi.mean()) ** 2).sum())
+    tau2 = max(0.0, (rss0 - vi.sum() * (k - 1) / k) / (k - 1))
     for _ in range(maxiter + 1):
         w = 1.0 / (vi + tau2)
-        sw, sw2 = np.sum(w), np.sum(w**2)
-        mu = np.sum(w * yi) / sw
-        ypp = np.sum(w**2 * (yi - mu) ** 2)
+        w2 = w * w
+        sw, sw2 = w.sum(), w2.sum()
+        mu = (w @ yi) / sw
+        r = yi - mu
+        ypp = w2 @ (r * r)
         if reml:
             tr_p = sw - sw2 / sw
-            tr_pp = sw2 - 2 * np.sum(w**3) / sw + sw2**2 / sw**2
+            tr_pp = sw2 - 2 * (w2 @ w) / sw + sw2**2 / sw**2
             adj = (ypp - tr_p) / tr_pp
         else:
             adj = (ypp - sw) / sw2
-        if not np.isfinite(adj):
+        if not math.isfinite(adj):
             adj = 0.0
         while tau2 + adj < 0:
             adj /= 2
