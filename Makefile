@@ -57,19 +57,19 @@ test: $(STAMP) $(CFF_STAMP)
 
 ## The quick loop: engine, data and CLI tests, without the page runs and the Quarto render.
 test-quick: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not site and not pages"
+	$(BIN)/python -m pytest -q -m "core and not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
+## Engine against R metafor, in-process and whole-process, idle and busy (benchmarks/engine.{json,md}).
 benchmark: $(STAMP)
-	$(BIN)/python benchmarks/bench_pool.py
+	$(BIN)/python benchmarks/bench_engine.py
 
 ## Time a full `quarto render` (cold: build cache cleared), written to benchmarks/site_render.json.
 bench-site: $(STAMP)
 	$(BIN)/python benchmarks/bench_site.py
 
-## Regenerate R reference values (needs R with metafor and lme4; not needed for the tests).
 ## R references (needs R with metafor, lme4 and R meta 8.3: tests/reference/README.md).
 references:
 	Rscript tests/reference/make_reference.R tests/reference/metafor_reference.json

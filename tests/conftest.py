@@ -70,3 +70,24 @@ def run_cli(capsys):
 
 
 PYTHON = sys.executable
+
+
+# The engine, data and CLI tests (and the docstring examples): `make test-quick` runs these alone.
+CORE_FILES = {"test_pooling_meta.py", "test_pooling_metafor.py", "test_glmm.py", "test_solvers.py",
+              "test_meta_reference.py", "test_edges.py", "test_sensitivity.py", "test_cli.py",
+              "test_validate.py", "test_data.py", "test_reference_files.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.path.name in CORE_FILES or item.path.suffix == ".py" and "R-free-core" in item.path.parts:
+            item.add_marker(pytest.mark.core)
+
+
+@pytest.fixture(scope="session")
+def site_build():
+    """The site's analysis and results/ folder, built once per session (and cached on disk by
+    data and code: metaprop.site.build.load_build); page and output tests share it."""
+    from metaprop.site.build import load_build
+
+    return load_build(ROOT)

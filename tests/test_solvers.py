@@ -78,15 +78,18 @@ def glmm_grid_loglik(mu, tau, x, n):
     out[zero] = (x * mu[zero, None] - n * np.logaddexp(0, mu[zero, None])).sum(-1)
     mu, t2 = mu[~zero, None], tau[~zero, None] ** 2
     lo, hi = t2 * (x - n), t2 * x  # the mode of u lies here; g below is decreasing in u
-    u, last = np.zeros_like(lo) + np.clip(0.0, lo, hi), hi - lo
+    # start: the empirical logit's deviation from mu, shrunk as a normal posterior mean
+    y = np.log((x + 0.5) / (n - x + 0.5)) - mu
+    u, last = np.clip(y * t2 / (t2 + (n + 1) / ((x + 0.5) * (n - x + 0.5))), lo, hi), hi - lo
     for _ in range(200):  # Newton, replaced by bisection when it leaves the bracket or stalls
         p = special.expit(mu + u)
         g = x - n * p - u / t2
         lo, hi = np.where(g > 0, u, lo), np.where(g > 0, hi, u)
         new = u + g / (n * p * (1 - p) + 1 / t2)
-        new = np.where((new > lo) & (new < hi) & (np.abs(new - u) < 0.5 * last), new, 0.5 * (lo + hi))
+        ok = ((new > lo) & (new < hi) & (np.abs(new - u) < 0.5 * last)) | (g == 0)
+        new = np.where(ok, new, 0.5 * (lo + hi))
         last, u = np.abs(new - u), new
-        if (last <= 1e-12 * (1 + np.abs(u))).all():
+        if (last <= 1e-10 * (1 + np.abs(u))).all():
             break
     p = special.expit(mu + u)
     assert np.all(np.abs(x - n * p - u / t2) <= 1e-8 * (n + np.abs(u) / t2 + 1)), "modes not converged"
@@ -102,8 +105,8 @@ def glmm_grid_loglik(mu, tau, x, n):
 @pytest.mark.slow
 def test_glmm_is_the_global_maximum_over_random_datasets():
     """2,000 seeded datasets (k 2-30, n 1-1e5, logit mean -4 to 4, tau 0-4): no point of a grid
-    (15 x 13 over mu in [-10, 10] and tau in {0} U [0.01, 8], plus 9 x 7 around the fit) has a
-    higher likelihood than the fit, and no fit fails."""
+    (20 values of mu: 13 over [-10, 10] and 7 within 4 SE of the fit; 16 of tau: 0, 10 over
+    [0.01, 8] and 5 within 50% of the fit) has a higher likelihood than the fit, and no fit fails."""
     rng = np.random.default_rng(16)
     worst, fitted = 0.0, 0
     for _ in range(N_DATASETS):
@@ -115,8 +118,8 @@ def test_glmm_is_the_global_maximum_over_random_datasets():
         fitted += 1
         mu, tau = r.random.te, np.sqrt(r.tau2)
         span = 4 * max(r.random.se, 0.05)
-        mus = np.concatenate([np.linspace(-10, 10, 15), mu + np.linspace(-span, span, 9)])
-        taus = np.concatenate([[0.0], np.geomspace(0.01, 8, 12), tau * np.linspace(0.5, 1.5, 7)])
+        mus = np.concatenate([np.linspace(-10, 10, 13), mu + np.linspace(-span, span, 7)])
+        taus = np.concatenate([[0.0], np.geomspace(0.01, 8, 10), tau * np.linspace(0.5, 1.5, 5)])
         gm, gt = (a.ravel() for a in np.meshgrid(mus, taus))
         xf, nf = x.astype(float), n.astype(float)
         gap = glmm_grid_loglik(gm, gt, xf, nf).max() - glmm_grid_loglik(np.array([mu]), np.array([tau]), xf, nf)[0]

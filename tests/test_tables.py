@@ -44,3 +44,10 @@ def test_results_frame_k1_and_pooled(data):
     assert one["Estimate, % (95% CI)"] == "100.0 (69.2 to 100.0)" and one["Prediction interval, %"] == "\u2014"
     w = rows.set_index("Analysis").loc["w"]
     assert w["k"] == 5 and w["Events/total"] == "59/65" and w["Method"].startswith("GLMM")
+
+
+def test_sensitivity_page_gives_the_reason_egger_is_not_reported(site_build):
+    """Weaning: 3 of 5 studies at 100% (issue 14): the page says why, and shows no p-value."""
+    sentence = Site(ROOT / "data").egger_sentence("weaned")
+    assert sentence.startswith("Egger's test is not reported:") and "p =" not in sentence
+    assert "0% or 100% events" in sentence
