@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CFF_VENV := .venv-cff
 CFF_STAMP := $(CFF_VENV)/.installed
 
-.PHONY: setup site prerender results test test-quick lint validate benchmark bench-site references clean
+.PHONY: setup site prerender results test test-quick lint validate benchmark bench-site references check-references clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,7 +53,7 @@ validate: $(STAMP)
 
 test: $(STAMP) $(CFF_STAMP)
 	$(BIN)/ruff check .
-	CFFCONVERT=$(abspath $(CFF_VENV)/bin/cffconvert) QUARTO_PYTHON=$(abspath $(BIN)/python) $(BIN)/python -m pytest -q
+	CFFCONVERT=$(abspath $(CFF_VENV)/bin/cffconvert) QUARTO_PYTHON=$(abspath $(BIN)/python) $(BIN)/python -m pytest -q -m "not rref"
 
 ## The quick loop: engine, data and CLI tests, without the page runs and the Quarto render.
 test-quick: $(STAMP)
@@ -74,6 +74,10 @@ bench-site: $(STAMP)
 references:
 	Rscript tests/reference/make_reference.R tests/reference/metafor_reference.json
 	Rscript tests/reference/make_meta_reference.R tests/reference/meta_reference.json
+
+## Prove the committed reference files equal a fresh run of their R scripts (skips without R).
+check-references: $(STAMP)
+	$(BIN)/python -m pytest -q -m rref
 
 clean:
 	rm -rf $(VENV) $(CFF_VENV) results _site .quarto .pytest_cache build

@@ -2,7 +2,8 @@
 
 Each script is run into a temporary file and the result compared with the committed JSON,
 value by value: the reference files cannot drift from the code that claims to make them.
-Skips, saying why, where R or a needed R package is absent (e.g. on GitHub's runners).
+Skips, saying why, where R or a needed R package is absent (e.g. on GitHub's runners). Marker
+``rref`` (23 s here): `make check-references` runs it; `make test` leaves it out.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def r_has(packages) -> str | None:
     return None
 
 
-@pytest.mark.slow
+@pytest.mark.rref
 @pytest.mark.parametrize("script,target,packages", SCRIPTS, ids=[s[1] for s in SCRIPTS])
 def test_committed_reference_equals_a_fresh_run(script, target, packages, tmp_path):
     reason = r_has(packages)

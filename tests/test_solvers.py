@@ -77,20 +77,27 @@ def glmm_grid_loglik(mu, tau, x, n):
     zero = tau == 0
     out[zero] = (x * mu[zero, None] - n * np.logaddexp(0, mu[zero, None])).sum(-1)
     mu, t2 = mu[~zero, None], tau[~zero, None] ** 2
-    lo, hi = t2 * (x - n), t2 * x  # the mode of u lies here; g below is decreasing in u
+    shape = np.broadcast_shapes(mu.shape, x.shape)
+    m, v, xx, nn = (np.broadcast_to(a, shape).ravel() for a in (mu, t2, x, n))
+    lo, hi = v * (xx - nn), v * xx  # the mode of u lies here; g below is decreasing in u
     # start: the empirical logit's deviation from mu, shrunk as a normal posterior mean
-    y = np.log((x + 0.5) / (n - x + 0.5)) - mu
-    u, last = np.clip(y * t2 / (t2 + (n + 1) / ((x + 0.5) * (n - x + 0.5))), lo, hi), hi - lo
-    for _ in range(200):  # Newton, replaced by bisection when it leaves the bracket or stalls
-        p = special.expit(mu + u)
-        g = x - n * p - u / t2
-        lo, hi = np.where(g > 0, u, lo), np.where(g > 0, hi, u)
-        new = u + g / (n * p * (1 - p) + 1 / t2)
-        ok = ((new > lo) & (new < hi) & (np.abs(new - u) < 0.5 * last)) | (g == 0)
-        new = np.where(ok, new, 0.5 * (lo + hi))
-        last, u = np.abs(new - u), new
-        if (last <= 1e-10 * (1 + np.abs(u))).all():
+    y = np.log((xx + 0.5) / (nn - xx + 0.5)) - m
+    u = np.clip(y * v / (v + (nn + 1) / ((xx + 0.5) * (nn - xx + 0.5))), lo, hi)
+    last = older = hi - lo
+    act = np.arange(u.size)  # Newton, replaced by bisection when it leaves the bracket or stalls
+    for _ in range(300):     # (rtsafe's rule), on the points not yet converged only
+        ua, ma, va, xa, na = u[act], m[act], v[act], xx[act], nn[act]
+        p = special.expit(ma + ua)
+        g = xa - na * p - ua / va
+        lo[act], hi[act] = np.where(g > 0, ua, lo[act]), np.where(g > 0, hi[act], ua)
+        new = ua + g / (na * p * (1 - p) + 1 / va)
+        ok = ((new > lo[act]) & (new < hi[act]) & (2 * np.abs(new - ua) < older[act])) | (g == 0)
+        new = np.where(ok, new, 0.5 * (lo[act] + hi[act]))
+        older[act], last[act], u[act] = last[act], np.abs(new - ua), new
+        act = act[last[act] > 1e-10 * (1 + np.abs(u[act]))]
+        if act.size == 0:
             break
+    u = u.reshape(shape)
     p = special.expit(mu + u)
     assert np.all(np.abs(x - n * p - u / t2) <= 1e-8 * (n + np.abs(u) / t2 + 1)), "modes not converged"
     s = np.sqrt(2.0 / (n * p * (1 - p) + 1 / t2))
@@ -105,7 +112,7 @@ def glmm_grid_loglik(mu, tau, x, n):
 @pytest.mark.slow
 def test_glmm_is_the_global_maximum_over_random_datasets():
     """2,000 seeded datasets (k 2-30, n 1-1e5, logit mean -4 to 4, tau 0-4): no point of a grid
-    (20 values of mu: 13 over [-10, 10] and 7 within 4 SE of the fit; 16 of tau: 0, 10 over
+    (16 values of mu: 11 over [-10, 10] and 5 within 4 SE of the fit; 14 of tau: 0, 8 over
     [0.01, 8] and 5 within 50% of the fit) has a higher likelihood than the fit, and no fit fails."""
     rng = np.random.default_rng(16)
     worst, fitted = 0.0, 0
@@ -118,8 +125,8 @@ def test_glmm_is_the_global_maximum_over_random_datasets():
         fitted += 1
         mu, tau = r.random.te, np.sqrt(r.tau2)
         span = 4 * max(r.random.se, 0.05)
-        mus = np.concatenate([np.linspace(-10, 10, 13), mu + np.linspace(-span, span, 7)])
-        taus = np.concatenate([[0.0], np.geomspace(0.01, 8, 10), tau * np.linspace(0.5, 1.5, 5)])
+        mus = np.concatenate([np.linspace(-10, 10, 11), mu + np.linspace(-span, span, 5)])
+        taus = np.concatenate([[0.0], np.geomspace(0.01, 8, 8), tau * np.linspace(0.5, 1.5, 5)])
         gm, gt = (a.ravel() for a in np.meshgrid(mus, taus))
         xf, nf = x.astype(float), n.astype(float)
         gap = glmm_grid_loglik(gm, gt, xf, nf).max() - glmm_grid_loglik(np.array([mu]), np.array([tau]), xf, nf)[0]
