@@ -64,23 +64,64 @@ def _glm_irls(x, n, saturated: bool, epsilon: float = 1e-8, maxit: int = 25):
     """
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
+    if len(x) <= 32:  # the same iterations in plain floats: faster for a few studies
+        eta, w2, it, ok = _glm_irls_small(x.tolist(), n.tolist(), saturated, epsilon, maxit)
+        return np.array(eta), np.array(w2), it, ok
     y = x / n
 
+    sat = special.xlogy(y, y) + special.xlogy(1 - y, 1 - y)  # the saturated part, fixed
+
     def deviance(mu):
-        return float(np.sum(2 * n * (special.xlogy(y, y) - special.xlogy(y, mu)
-                                     + special.xlogy(1 - y, 1 - y) - special.xlogy(1 - y, 1 - mu))))
+        return float(2 * n @ (sat - special.xlogy(y, mu) - special.xlogy(1 - y, 1 - mu)))
 
     mu = (n * y + 0.5) / (n + 1)
     eta = np.log(mu / (1 - mu))
     dev_old = deviance(mu)
     for it in range(1, maxit + 1):
-        e = np.exp(np.clip(eta, -30.0, 30.0))
+        e = np.exp(np.minimum(np.maximum(eta, -30.0), 30.0))
         mu_eta = np.where(np.abs(eta) > 30, _EPS, e / (1 + e) ** 2)
         z = eta + (y - mu) / mu_eta
         w2 = n * mu_eta**2 / (mu * (1 - mu))
-        eta = z.copy() if saturated else np.full_like(x, np.sum(w2 * z) / np.sum(w2))
-        t = np.where(eta < -30, _EPS, np.where(eta > 30, 1 / _EPS, np.exp(np.clip(eta, -30.0, 30.0))))
+        eta = z.copy() if saturated else np.full_like(x, (w2 @ z) / w2.sum())
+        t = np.where(eta < -30, _EPS, np.where(eta > 30, 1 / _EPS, np.exp(np.minimum(np.maximum(eta, -30.0), 30.0))))
         mu = t / (1 + t)
+        dev = deviance(mu)
+        if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
+            return eta, w2, it, True
+        dev_old = dev
+    return eta, w2, maxit, False
+
+
+def _xlogy(a: float, b: float) -> float:
+    return 0.0 if a == 0 else a * math.log(b)
+
+
+def _glm_irls_small(x: list, n: list, saturated: bool, epsilon: float, maxit: int):
+    """:func:`_glm_irls` for a few studies, in Python floats (identical arithmetic)."""
+    y = [a / b for a, b in zip(x, n, strict=True)]
+    sat = [_xlogy(v, v) + _xlogy(1 - v, 1 - v) for v in y]
+
+    def deviance(mu):
+        return 2 * sum(ni * (s0 - _xlogy(v, m) - _xlogy(1 - v, 1 - m))
+                       for ni, s0, v, m in zip(n, sat, y, mu, strict=True))
+
+    def linkinv(e):
+        t = _EPS if e < -30 else (1 / _EPS if e > 30 else math.exp(e))
+        return t / (1 + t)
+
+    mu = [(ni * v + 0.5) / (ni + 1) for ni, v in zip(n, y, strict=True)]
+    eta = [math.log(m / (1 - m)) for m in mu]
+    dev_old = deviance(mu)
+    for it in range(1, maxit + 1):
+        mu_eta = [_EPS if abs(e) > 30 else math.exp(e) / (1 + math.exp(e)) ** 2 for e in eta]
+        z = [e + (v - m) / d for e, v, m, d in zip(eta, y, mu, mu_eta, strict=True)]
+        w2 = [ni * d * d / (m * (1 - m)) for ni, d, m in zip(n, mu_eta, mu, strict=True)]
+        if saturated:
+            eta = z
+        else:
+            beta = sum(a * b for a, b in zip(w2, z, strict=True)) / sum(w2)
+            eta = [beta] * len(x)
+        mu = [linkinv(e) for e in eta]
         dev = deviance(mu)
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
             return eta, w2, it, True
@@ -120,6 +161,17 @@ def conditional_modes(mu: float, t2: float, x, n, start=None, tol: float = 1e-11
         y = np.log((x + 0.5) / (n - x + 0.5)) - mu
         start = y * t2 / (t2 + (n + 1) / ((x + 0.5) * (n - x + 0.5)))
     u = np.clip(np.asarray(start, dtype=float), lo, hi)
+    # fast path from a warm start (the optimiser's previous modes): plain Newton steps, kept only
+    # if every iterate stays inside the bracket and the last step meets the tolerance
+    v = u
+    for _ in range(3):
+        p = special.expit(mu + v)
+        step = (x - n * p - v / t2) / (n * p * (1 - p) + 1.0 / t2)
+        v = v + step
+        if not ((v >= lo) & (v <= hi)).all():
+            break
+        if (np.abs(step) <= tol * np.maximum(1.0, np.abs(v))).all():
+            return v
     dx_old = hi - lo
     for _ in range(300):
         p = special.expit(mu + u)
@@ -318,9 +370,14 @@ def _newton(x, n, mu, tau, max_iter=100, tol=1e-10):
     modes = np.zeros_like(x)
     ll, g, h = glmm_loglik_derivs(mu, tau, x, n, modes)
     for it in range(1, max_iter + 1):
-        lam, vec = np.linalg.eigh(h)
-        lam = -np.maximum(np.abs(lam), 1e-8 * max(1.0, np.abs(lam).max()))
-        step = -(vec @ ((vec.T @ g) / lam))
+        a, b, d = h[0, 0], h[0, 1], h[1, 1]
+        det = a * d - b * b
+        if a < 0 and det > 1e-12 * (a * a + d * d):  # negative definite: the Newton step, in closed form
+            step = np.array([(-d * g[0] + b * g[1]) / det, (b * g[0] - a * g[1]) / det])
+        else:  # otherwise reflect the eigenvalues to negative ones
+            lam, vec = np.linalg.eigh(h)
+            lam = -np.maximum(np.abs(lam), 1e-8 * max(1.0, np.abs(lam).max()))
+            step = -(vec @ ((vec.T @ g) / lam))
         if tau + step[1] < 0.05 * tau and step[1] < 0:  # do not jump across tau = 0 in one step
             step *= 0.9 * tau / -step[1]
         t = 1.0

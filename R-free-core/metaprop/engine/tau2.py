@@ -163,16 +163,12 @@ def tau2_fisher(yi, vi, reml: bool = True, threshold: float = 1e-5, maxiter: int
     k = len(yi)
     rss0 = float(((yi - yi.mean()) ** 2).sum())
     tau2 = max(0.0, (rss0 - vi.sum() * (k - 1) / k) / (k - 1))
+    sums = _weighted_sums_small(yi.tolist(), vi.tolist()) if k <= 32 else _weighted_sums(yi, vi)
     for _ in range(maxiter + 1):
-        w = 1.0 / (vi + tau2)
-        w2 = w * w
-        sw, sw2 = w.sum(), w2.sum()
-        mu = (w @ yi) / sw
-        r = yi - mu
-        ypp = w2 @ (r * r)
+        sw, sw2, sw3, ypp = sums(tau2)
         if reml:
             tr_p = sw - sw2 / sw
-            tr_pp = sw2 - 2 * (w2 @ w) / sw + sw2**2 / sw**2
+            tr_pp = sw2 - 2 * sw3 / sw + sw2**2 / sw**2
             adj = (ypp - tr_p) / tr_pp
         else:
             adj = (ypp - sw) / sw2
@@ -189,6 +185,34 @@ def tau2_fisher(yi, vi, reml: bool = True, threshold: float = 1e-5, maxiter: int
     if _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > np.finfo(float).eps ** 0.25 and tau2 > threshold:
         tau2 = 0.0
     return float(tau2)
+
+
+def _weighted_sums(yi, vi):
+    """``f(tau2) -> (sum w, sum w^2, sum w^3, sum w^2 (y - mu_w)^2)``, w = 1/(v + tau2)."""
+    def f(tau2):
+        w = 1.0 / (vi + tau2)
+        w2 = w * w
+        sw = w.sum()
+        r = yi - (w @ yi) / sw
+        return sw, w2.sum(), w2 @ w, w2 @ (r * r)
+    return f
+
+
+def _weighted_sums_small(yi: list, vi: list):
+    """:func:`_weighted_sums` in plain Python floats: for a few studies, faster than numpy's
+    per-call overhead (Fisher scoring runs it tens of times)."""
+    def f(tau2):
+        w = [1.0 / (v + tau2) for v in vi]
+        sw = sum(w)
+        mu = sum(a * y for a, y in zip(w, yi, strict=True)) / sw
+        sw2 = sw3 = ypp = 0.0
+        for a, y in zip(w, yi, strict=True):
+            a2 = a * a
+            sw2 += a2
+            sw3 += a2 * a
+            ypp += a2 * (y - mu) ** 2
+        return sw, sw2, sw3, ypp
+    return f
 
 
 def _loglik(yi, vi, t2: float, reml: bool) -> float:

@@ -31,6 +31,20 @@ __all__ = ["tau2_ci_qprofile", "tau2_ci_jackson", "ruben"]
 _TOL = float(np.finfo(float).eps ** 0.25)
 
 
+def _generalised_q(yi, vi):
+    """``t2 -> Q(t2)``: :func:`metaprop.engine.tau2.q_stat`, in plain floats for a few studies
+    (faster than numpy's per-call overhead; the search evaluates it about 20 times)."""
+    if len(yi) > 32:
+        return lambda t2: q_stat(yi, vi, t2)
+    yl, vl = yi.tolist(), vi.tolist()
+
+    def q(t2):
+        w = [1.0 / (v + t2) for v in vl]
+        mu = sum(a * y for a, y in zip(w, yl, strict=True)) / sum(w)
+        return sum(a * (y - mu) ** 2 for a, y in zip(w, yl, strict=True))
+    return q
+
+
 def tau2_ci_qprofile(yi, vi, tau2: float, level: float = 0.95):
     """Q-profile interval for tau^2, as metafor ``confint(rma(yi, vi), type = "QP")``.
 
@@ -46,9 +60,10 @@ def tau2_ci_qprofile(yi, vi, tau2: float, level: float = 0.95):
         return (float("nan"), float("nan")), ("", "")
     alpha = 1 - level
     lo_t2, hi_t2 = min(0.0, tau2), max(100.0, 10 * tau2, 0.0)
+    q = _generalised_q(yi, vi)
     crit_u = float(special.chdtri(k - 1, alpha / 2))        # upper alpha/2 quantile
     crit_l = float(special.chdtri(k - 1, 1 - alpha / 2))    # lower alpha/2 quantile
-    q_max, q_min = q_stat(yi, vi, hi_t2), q_stat(yi, vi, lo_t2)
+    q_max, q_min = q(hi_t2), q(lo_t2)
     lower = upper = float("nan")
     sign_l = sign_u = ""
     if q_min < crit_l:  # metafor's ci.null: the interval is {0}; R meta prints none
@@ -58,7 +73,7 @@ def tau2_ci_qprofile(yi, vi, tau2: float, level: float = 0.95):
         if q_max > crit_l:
             upper, sign_u = hi_t2, ">"
         else:
-            upper = zeroin(lambda t: q_stat(yi, vi, t) - crit_l, lo_t2, hi_t2, tol=_TOL)
+            upper = zeroin(lambda t: q(t) - crit_l, lo_t2, hi_t2, tol=_TOL)
     if q_max > crit_u:
         lower = upper = hi_t2
         sign_l = sign_u = ">"
@@ -67,7 +82,7 @@ def tau2_ci_qprofile(yi, vi, tau2: float, level: float = 0.95):
         if lo_t2 > 0:
             sign_l = "<"
     else:
-        lower = zeroin(lambda t: q_stat(yi, vi, t) - crit_u, lo_t2, hi_t2, tol=_TOL)
+        lower = zeroin(lambda t: q(t) - crit_u, lo_t2, hi_t2, tol=_TOL)
     return (float(lower), float(upper)), (sign_l, sign_u)
 
 
