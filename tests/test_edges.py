@@ -24,9 +24,11 @@ def test_h_is_truncated_at_1_as_r_meta():
 
 
 def test_metafor_h2_is_one_over_one_minus_i2():
-    """metafor: H^2 = 1 / (1 - I^2) with I^2 from tau^2, not Q/df."""
+    """metafor: rma(measure = "PLO", xi = c(10,9,20,9,11), ni = c(10,10,20,14,11), method = "REML")
+    -> H2 = 1.957498404632, I2 = 48.914390038126 (%): H^2 = 1/(1 - I^2), not Q/df."""
     r = pool([10, 9, 20, 9, 11], [10, 10, 20, 14, 11], sm="PLOGIT", method_tau="REML", convention="metafor")
-    assert r.h**2 == pytest.approx(1 / (1 - r.i2), rel=1e-12)
+    assert r.h**2 == pytest.approx(1.957498404632, abs=1e-9)
+    assert 100 * r.i2 == pytest.approx(48.914390038126, abs=1e-9)
     assert r.h**2 != pytest.approx(r.q / r.q_df, rel=1e-3)
 
 
