@@ -8,8 +8,9 @@ import re
 import pandas as pd
 import pytest
 
-from metaprop.review.analyses import REPRODUCTIONS, reproduce
+from metaprop.review.analyses import reproduce
 from metaprop.review.data import load
+from metaprop.review.protocol import REPRODUCTIONS
 
 from conftest import ROOT
 

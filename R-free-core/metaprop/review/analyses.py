@@ -1,70 +1,17 @@
-"""The review's analyses: the primary method, the published analyses to reproduce, and their runs.
-
-This is the one place that says *how* the site analyses ``data/``; pages and ``metaprop results``
-call these functions and never choose methods themselves.
-
-Primary method: random-intercept logistic model (GLMM, ``sm="PLOGIT"``, ML), R meta's default for
-proportions, recommended for small studies with proportions near 0 or 1 because it uses the exact
-binomial likelihood and needs no continuity correction (Stijnen et al. 2010; Schwarzer et al.
-2019). When every study has 100% (or 0%) events the GLMM has no finite estimate; the
-Freeman-Tukey (PFT) random-effects analysis is then reported instead, with a note.
-"""
+"""The review's analyses, run as :mod:`metaprop.review.protocol` says: the primary analysis (or
+its fallback), the reproductions of published analyses, and the values a reader sees first."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..engine.pooling import pool
 from ..engine.results import PoolResult
 from ..errors import MetapropError
-from .data import OUTCOMES, StudyData
+from .data import StudyData
+from .protocol import FALLBACK, OUTCOMES, PRIMARY, Reproduction
 
-__all__ = ["PRIMARY", "FALLBACK", "REPRODUCTIONS", "Reproduction", "pool_primary", "pool_counts",
-           "reproduce", "headline_values", "summary_values"]
-
-PRIMARY = {"sm": "PLOGIT", "method": "GLMM", "method_tau": "ML"}
-FALLBACK = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}
-
-
-@dataclass(frozen=True, slots=True)
-class Reproduction:
-    """A published pooled result and, where known, the analysis that rebuilds it from ``data/``."""
-
-    source: str
-    outcome: str
-    analysis_set: str | None  # rows of analysis_sets.csv, or None when the study list is unknown
-    options: dict | None  # pool() options that reproduce it, or None
-    why_not: str  # when options is None: what is missing
-
-
-REPRODUCTIONS = (
-    Reproduction("hernandez2018", "weaned", "hernandez2018",
-                 {"sm": "PRAW", "method": "Inverse", "method_tau": "DL", "convention": "metafor",
-                  "prediction_df": "z"},
-                 ""),
-    Reproduction("hernandez2018", "alive_12mo", None, None,
-                 "Only herweg2007 (10/10, derived) and the retracted nakajima2013 (21/26, derived from a "
-                 "Kaplan-Meier percentage) report 12-month survival in the public abstracts; the other "
-                 "studies' 12-month counts are not public, so the published estimate cannot be rebuilt."),
-    Reproduction("alshakarchi2024", "weaned", None, None,
-                 "The 19-study list could not be read; at least 5 of its studies are not identified. "
-                 "The shapes of its confidence intervals fit an arcsine (PAS) analysis."),
-    Reproduction("alshakarchi2024", "discharged_alive", None, None,
-                 "The 19-study list could not be read; at least 5 of its studies are not identified."),
-    Reproduction("alshakarchi2024", "alive_12mo", None, None,
-                 "The 19-study list could not be read; at least 5 of its studies are not identified."),
-    Reproduction("alshakarchi2023_abstract", "weaned", None, None,
-                 "Congress abstract without a study list; its intervals fit a Freeman-Tukey (PFT) analysis."),
-    Reproduction("alshakarchi2023_abstract", "discharged_alive", None, None,
-                 "Congress abstract without a study list."),
-    Reproduction("alshakarchi2023_abstract", "alive_12mo", None, None,
-                 "Congress abstract without a study list."),
-    Reproduction("alshakarchi2023_abstract", "alive_end_followup", None, None,
-                 "Congress abstract without a study list; outcome not defined in data/."),
-)
-
+__all__ = ["pool_primary", "pool_counts", "reproduce", "headline_values", "summary_values"]
 
 def summary_values(res: PoolResult) -> tuple[float, float, float, float, float]:
     """(estimate, ci_lower, ci_upper, pi_lower, pi_upper) as proportions, for display.

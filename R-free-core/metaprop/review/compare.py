@@ -14,8 +14,10 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError, MetapropError
-from .data import OUTCOMES, StudyData, load
-from .outputs import SENSITIVITY_SETS, fit_sets, summary_frame
+from ..formatting import estimate_ci
+from .data import StudyData, load
+from .outputs import fit_sets, summary_frame
+from .protocol import OUTCOMES, SENSITIVITY_SETS
 
 __all__ = ["estimates", "compare_data", "compare_ref", "format_markdown", "MARKER"]
 
@@ -78,7 +80,7 @@ def _cell(k, e, n, est, lo, hi) -> str:
         return "—"
     if pd.isna(est):
         return f"k = {k}: not estimable"
-    return f"{est:.1f} ({lo:.1f} to {hi:.1f}), k = {k}, {e}/{n}"
+    return f"{estimate_ci(est, lo, hi, scale=1)}, k = {k}, {e}/{n}"
 
 
 def format_markdown(table: pd.DataFrame) -> str:

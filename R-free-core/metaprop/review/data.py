@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import DataError
 from .csvfile import read_counts
+from .protocol import OUTCOMES, POPULATIONS
 
 __all__ = ["read_table_csv", "load", "StudyData", "POPULATIONS",
            "OUTCOMES", "study_label"]
@@ -35,21 +36,6 @@ def read_table_csv(path) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------
 
 _PANDAS_TYPE = {"integer": "Int64", "number": "Float64", "string": "string", "boolean": "boolean"}
-
-#: populations of the review protocol (methods page): which ``inclusion`` values each admits
-POPULATIONS = {
-    "primary": ("primary",),
-    "with_retracted": ("primary", "sensitivity_retracted"),
-    "with_broader": ("primary", "sensitivity_population"),
-    "all": ("primary", "sensitivity_retracted", "sensitivity_population"),
-}
-OUTCOMES = {
-    "weaned": "Weaned from intravenous inotropes",
-    "discharged_alive": "Survival to hospital discharge",
-    "alive_12mo": "Survival at 12 months",
-    "died_followup": "Death during follow-up",
-}
-
 
 def study_label(row) -> str:
     """'Cowburn 2005' from first author and year; 'PMID 21111981 (2010)' when unverified."""

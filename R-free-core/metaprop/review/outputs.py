@@ -18,20 +18,11 @@ import pandas as pd
 from .. import __version__
 from ..engine.results import _num
 from ..errors import MetapropError
-from .analyses import REPRODUCTIONS, headline_values, pool_primary, reproduce, summary_values
-from .data import OUTCOMES, POPULATIONS, StudyData, load
+from .analyses import headline_values, pool_primary, reproduce, summary_values
+from .data import StudyData, load
+from .protocol import EGGER, OUTCOMES, POPULATIONS, REPRODUCTIONS, SENSITIVITY_SETS
 
 __all__ = ["analyse", "fit_sets", "write_results", "SENSITIVITY_SETS", "summary_frame"]
-
-#: sensitivity analyses of the protocol: (key, label, population, drop derived-from-percent counts)
-SENSITIVITY_SETS = (
-    ("primary", "Primary analysis", "primary", False),
-    ("with_retracted", "Adding the retracted study", "with_retracted", False),
-    ("with_broader", "Adding broader populations", "with_broader", False),
-    ("all", "All candidate studies", "all", False),
-    ("no_percent_derived", "Without counts derived from percentages", "primary", True),
-)
-
 
 def _fit(data: StudyData, outcome: str, population: str, drop: bool):
     counts = data.counts(outcome, population, drop_derived_from_percent=drop)
@@ -66,10 +57,10 @@ def analyse(data: StudyData) -> dict:
             out["grid"][o] = method_grid(x, n, lab)
         if len(counts) >= 3:
             try:
-                out["egger"][o] = egger(x, n, lab, sm="PLOGIT")
+                out["egger"][o] = egger(x, n, lab, **EGGER)
             except MetapropError as exc:  # refused: the reason is what the page shows
-                out["egger"][o] = pd.DataFrame([{"k": len(x), "sm": "PLOGIT", "refused": True, "note": str(exc)}])
-            out["funnel"][o] = funnel_data(x, n, lab, sm="PLOGIT")
+                out["egger"][o] = pd.DataFrame([{"k": len(x), **EGGER, "refused": True, "note": str(exc)}])
+            out["funnel"][o] = funnel_data(x, n, lab, **EGGER)
     for rep in REPRODUCTIONS:
         out["reproductions"].append((rep, reproduce(data, rep)))
     return out
@@ -180,7 +171,7 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
                         save(p, tmp / f"forest_{rep.source}_{rep.outcome}.{ext}")
                     alt[f"forest_{rep.source}_{rep.outcome}"] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
             for o, fd in results["funnel"].items():
-                p = funnel_plot(fd, "PLOGIT", title=f"{OUTCOMES[o]}: funnel plot")
+                p = funnel_plot(fd, EGGER["sm"], title=f"{OUTCOMES[o]}: funnel plot")
                 for ext in ("svg", "png"):
                     save(p, tmp / f"funnel_{o}.{ext}")
                 alt[f"funnel_{o}"] = funnel_alt_text(fd, "logit")

@@ -30,6 +30,7 @@ from plotnine import (
 
 from ..engine.report import fmt_p
 from ..engine.results import PoolResult
+from ..formatting import estimate_ci, interval
 from .theme import FONT_SIZE, OKABE_ITO, theme_metaprop
 
 __all__ = ["forest_data", "forest_plot", "forest_alt_text", "funnel_plot", "funnel_alt_text", "save"]
@@ -169,11 +170,11 @@ def forest_alt_text(res: PoolResult, outcome_label: str = "proportion") -> str:
              "confidence interval."]
     if res.k > 1:
         est, lo, hi = res.back("random")
-        parts.append(f"The diamond shows the pooled estimate, {100 * est:.1f}% (95% CI {100 * lo:.1f} "
-                     f"to {100 * hi:.1f}).")
+        parts.append("The diamond shows the pooled estimate, "
+                     + estimate_ci(est, lo, hi, unit="%", ci_label="95% CI ") + ".")
         pil, piu = res.pi_proportion()
         if math.isfinite(pil):
-            parts.append(f"The blue bar is the 95% prediction interval, {100 * pil:.1f} to {100 * piu:.1f}%.")
+            parts.append(f"The blue bar is the 95% prediction interval, {interval(pil, piu, unit='%')}.")
         parts.append(heterogeneity_label(res).replace("\u00b2", "^2").replace("\u03c4", "tau") + ".")
     return " ".join(parts)
 

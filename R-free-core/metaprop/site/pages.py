@@ -15,23 +15,21 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..review.analyses import REPRODUCTIONS
-from ..review.data import OUTCOMES
-from ..review.outputs import SENSITIVITY_SETS
+from ..formatting import DASH, estimate_ci, interval, method_label
+from ..review.protocol import OUTCOMES, REPRODUCTIONS, SENSITIVITY_SETS, SUBGROUP
 from .build import load_build
 from .tables import HtmlTable, show
 from .text import md_escape
 
 __all__ = ["Site", "build_info", "software_versions", "software_table", "fmt_estimate", "SvgFigure"]
 
-DASH = "\u2014"
 
 
 def fmt_estimate(h: dict) -> str:
     """'97.1% (95% CI 64.2 to 99.8)' from a :func:`metaprop.analyses.headline` dict."""
     if h.get("result") is None:
         return "not estimable: no study reports it"
-    return f"{h['estimate']:.1f}% (95% CI {h['ci_lower']:.1f} to {h['ci_upper']:.1f})"
+    return estimate_ci(h["estimate"], h["ci_lower"], h["ci_upper"], scale=1, unit="%", ci_label="95% CI ")
 
 
 def build_info(root=".") -> dict:
@@ -122,7 +120,7 @@ class Site:
         h = self.headline(outcome)
         if h.get("result") is None or not math.isfinite(h.get("pi_lower", float("nan"))):
             return "no prediction interval (fewer than 2 studies)"
-        return f"{h['pi_lower']:.1f} to {h['pi_upper']:.1f}%"
+        return interval(h["pi_lower"], h["pi_upper"], scale=1, unit="%")
 
     def evidence(self, outcome: str) -> str:
         h = self.headline(outcome)
@@ -135,8 +133,7 @@ class Site:
             res = h.get("result")
             rows.append({"Outcome": OUTCOMES[o], "Estimate, % (95% CI)": self.estimate(o).replace("95% CI ", ""),
                          "Prediction interval": self.prediction(o), "Evidence": self.evidence(o),
-                         "Method": DASH if res is None else ("GLMM (logit)" if res.method == "GLMM"
-                                                             else f"{res.sm}, {res.method_tau}")})
+                         "Method": DASH if res is None else method_label(res.sm, res.method, res.method_tau)})
         return pd.DataFrame(rows)
 
     def headline_table(self):
@@ -182,7 +179,7 @@ class Site:
     def reproduction_text(self, source: str = "hernandez2018", outcome: str = "weaned") -> str:
         """'93.45% (86.19 to 100.71)': our re-analysis of a published result, two decimals."""
         est, lo, hi = self.reproduction(source, outcome).back()
-        return f"{100 * est:.2f}% ({100 * lo:.2f} to {100 * hi:.2f})"
+        return estimate_ci(est, lo, hi, digits=2, unit="%")
 
     def reproduction_sentence(self) -> str:
         n_total = len(REPRODUCTIONS)
@@ -193,7 +190,7 @@ class Site:
     def published_text(self, source: str, outcome: str) -> str:
         """'93% (86 to 100)' as published (data/published.csv)."""
         p = self.data.published.set_index(["source", "outcome"]).loc[(source, outcome)]
-        return f"{p['estimate']:g}% ({p['ci_lower']:g} to {p['ci_upper']:g})"
+        return estimate_ci(p["estimate"], p["ci_lower"], p["ci_upper"], digits=None, scale=1, unit="%")
 
     def analysis_set_text(self, analysis_set: str, outcome: str) -> str:
         """'Cowburn 2005 (10/10), Herweg 2007 (9/10), ...': the counts a published analysis pooled."""
@@ -248,7 +245,8 @@ class Site:
                  "Note": self.evidence(outcome)}]
         for _, p in pub.iterrows():
             rows.append({"Source": p["citation"],
-                         "Estimate, % (95% CI)": f"{p['estimate']:g}% (95% CI {p['ci_lower']:g} to {p['ci_upper']:g})",
+                         "Estimate, % (95% CI)": estimate_ci(p["estimate"], p["ci_lower"], p["ci_upper"], digits=None,
+                                                             scale=1, unit="%", ci_label="95% CI "),
                          "Note": p["note"] if pd.notna(p["note"]) else ""})
         return pd.DataFrame(rows)
 
@@ -287,12 +285,10 @@ class Site:
         out = pd.DataFrame({
             "Outcome": df["outcome"].map(OUTCOMES), "Analysis": df["analysis_label"], "k": df["k"],
             "Events/total": [f"{e}/{t}" for e, t in zip(df["events"], df["patients"], strict=True)],
-            "Estimate, % (95% CI)": [DASH if pd.isna(e) else f"{100 * e:.1f} ({100 * lo:.1f} to {100 * hi:.1f})"
-                                     for e, lo, hi in zip(df.get("estimate"), df.get("ci_lower"),
-                                                          df.get("ci_upper"), strict=True)],
-            "Prediction interval, %": [DASH if pd.isna(a) else f"{100 * a:.1f} to {100 * b:.1f}"
-                                       for a, b in zip(df["pi_lower"], df["pi_upper"], strict=True)],
-            "Method": [DASH if pd.isna(m) else ("GLMM (logit)" if m == "GLMM" else f"{sm}, {mt}")
+            "Estimate, % (95% CI)": [estimate_ci(e, lo, hi) for e, lo, hi in zip(
+                df.get("estimate"), df.get("ci_lower"), df.get("ci_upper"), strict=True)],
+            "Prediction interval, %": [interval(a, b) for a, b in zip(df["pi_lower"], df["pi_upper"], strict=True)],
+            "Method": [DASH if pd.isna(m) else method_label(sm, m, mt)
                        for m, sm, mt in zip(df["method"], df["sm"], df["method_tau"], strict=True)],
         })
         return out.reset_index(drop=True)
@@ -308,19 +304,19 @@ class Site:
 
     def subgroup_table(self, outcome: str):
         """Subgroups by population (inclusion status) over all candidate studies, with the test for
-        subgroup differences; PFT random effects (REML), which every subgroup can be fitted with."""
+        subgroup differences; the protocol's SUBGROUP method, which every subgroup can be fitted with."""
         from great_tables import GT
 
         from ..engine.sensitivity import subgroup
         from .tables import INCLUSION_LABEL, house_style, sensitivity_frame_rows
 
         counts = self.data.counts(outcome, "all")
-        df = subgroup(counts, by="inclusion", sm="PFT", method="Inverse", method_tau="REML")
+        df = subgroup(counts, by="inclusion", **SUBGROUP)
         df["subgroup"] = df["subgroup"].map(INCLUSION_LABEL)
         t = df.attrs["test"]
         return show(GT(sensitivity_frame_rows(df, "subgroup"))
                 .tab_header(title=f"{OUTCOMES[outcome]}: subgroups by population",
-                            subtitle="All candidate studies; Freeman-Tukey random effects (REML)")
+                            subtitle="All candidate studies; " + method_label(**SUBGROUP, long=True))
                 .tab_source_note(f"Test for subgroup differences: Q = {t['q_between']:.2f}, df = {t['df']}, "
                                  f"p = {t['p_value']:.3f}. Subgroups of one to five small studies: read as "
                                  "description, not as evidence of a difference.")

@@ -17,14 +17,15 @@ from great_tables import GT, loc, style
 
 from ..engine.report import fmt_p
 from ..engine.results import PoolResult
+from ..formatting import DASH, estimate_ci, interval, method_label
 from ..review.analyses import summary_values
-from ..review.data import OUTCOMES, StudyData
+from ..review.data import StudyData
+from ..review.protocol import OUTCOMES
 
 __all__ = ["HtmlTable", "show", "house_style", "study_table", "completeness_table", "results_table", "results_frame",
            "sensitivity_table", "grid_table", "reproduction_frame", "reproduction_table", "dictionary_table",
            "study_frame", "completeness_frame"]
 
-DASH = "\u2014"
 
 
 class HtmlTable:
@@ -146,24 +147,19 @@ def completeness_table(data: StudyData) -> GT:
             .pipe(house_style))
 
 
-def _ci(est, lo, hi, d=1) -> str:
-    if any(v is None or not math.isfinite(v) for v in (est, lo, hi)):
-        return DASH
-    return f"{100 * est:.{d}f} ({100 * lo:.{d}f} to {100 * hi:.{d}f})"
-
-
 def method_text(res: PoolResult) -> str:
     if res.method == "GLMM":
-        return "GLMM (random-intercept logistic), ML"
-    return f"Inverse variance, {res.sm}, {res.method_tau}{', Hartung-Knapp' if res.hakn else ''}"
+        return method_label(res.sm, res.method, res.method_tau, long=True)
+    return f"Inverse variance, {method_label(res.sm, res.method, res.method_tau)}" + (
+        ", Hartung-Knapp" if res.hakn else "")
 
 
 def results_frame(results: list[tuple[str, PoolResult]]) -> pd.DataFrame:
     rows = []
     for label, r in results:
         e, lo, hi, pil, piu = summary_values(r)
-        est = _ci(e, lo, hi)
-        pi = f"{100 * pil:.1f} to {100 * piu:.1f}" if math.isfinite(pil) else DASH
+        est = estimate_ci(e, lo, hi)
+        pi = interval(pil, piu)
         het = f"{100 * r.i2:.0f}%" if r.k > 1 and math.isfinite(r.i2) else DASH
         rows.append({"Analysis": label, "k": r.k, "Events/total": f"{r.events_total}/{r.n_total}",
                      "Estimate, % (95% CI)": est, "Prediction interval, %": pi,
@@ -192,8 +188,8 @@ def sensitivity_frame_rows(df: pd.DataFrame, first: str) -> pd.DataFrame:
     """Display rows for a tidy sensitivity frame: label, k, estimate (CI), tau^2, I^2, note."""
     return pd.DataFrame({
         first.capitalize(): df[first].astype(str), "k": df["k"],
-        "Estimate, % (95% CI)": [_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"], df["ci_upper"],
-                                                                 strict=True)],
+        "Estimate, % (95% CI)": [estimate_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"],
+                                                                         df["ci_upper"], strict=True)],
         "\u03c4\u00b2": df["tau2"].map(lambda v: DASH if pd.isna(v) else f"{v:.4f}"),
         "I\u00b2, %": df["i2"].map(lambda v: DASH if pd.isna(v) else f"{v:.0f}"),
         "Note": df["note"].fillna("") if "note" in df.columns else [""] * len(df),
@@ -203,10 +199,9 @@ def sensitivity_frame_rows(df: pd.DataFrame, first: str) -> pd.DataFrame:
 def grid_table(df: pd.DataFrame, title: str = "Every method") -> GT:
     out = pd.DataFrame({
         "Method": df["method"], "sm": df["sm"], "\u03c4\u00b2 estimator": df["method_tau"], "CI": df["ci"],
-        "Estimate, % (95% CI)": [_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"], df["ci_upper"],
-                                                                 strict=True)],
-        "Prediction interval, %": [DASH if pd.isna(a) else f"{100 * a:.1f} to {100 * b:.1f}"
-                                   for a, b in zip(df["pi_lower"], df["pi_upper"], strict=True)],
+        "Estimate, % (95% CI)": [estimate_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"],
+                                                                         df["ci_upper"], strict=True)],
+        "Prediction interval, %": [interval(a, b) for a, b in zip(df["pi_lower"], df["pi_upper"], strict=True)],
         "\u03c4\u00b2": df["tau2"].map(lambda v: DASH if pd.isna(v) else f"{v:.4f}"),
         "Note": df["note"].fillna(""),
     })
@@ -217,19 +212,20 @@ def grid_table(df: pd.DataFrame, title: str = "Every method") -> GT:
 
 
 def reproduction_frame(data: StudyData) -> pd.DataFrame:
-    from ..review.analyses import REPRODUCTIONS, reproduce
+    from ..review.analyses import reproduce
+    from ..review.protocol import REPRODUCTIONS
 
     pub = data.published.set_index(["source", "outcome"])
     rows = []
     for rep in REPRODUCTIONS:
         p = pub.loc[(rep.source, rep.outcome)]
         res = reproduce(data, rep)
-        published = f"{p['estimate']:g} ({p['ci_lower']:g} to {p['ci_upper']:g})"
+        published = estimate_ci(p["estimate"], p["ci_lower"], p["ci_upper"], digits=None, scale=1)
         if res is None:
             ours, status = DASH, "Not reproducible: " + rep.why_not
         else:
             est, lo, hi = res.back("random")
-            ours = f"{100 * est:.2f} ({100 * lo:.2f} to {100 * hi:.2f})"
+            ours = estimate_ci(est, lo, hi, digits=2)
             same = (round(100 * est) == p["estimate"] and round(100 * lo) == p["ci_lower"]
                     and min(round(100 * hi), 100) == p["ci_upper"])
             status = ("Reproduced exactly (published upper limit capped at 100)" if same

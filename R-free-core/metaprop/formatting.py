@@ -1,0 +1,49 @@
+"""How numbers and methods are written for readers: one place for every page, table and message.
+
+Proportions arrive as fractions (0.934) or as percentages (93.4, ``scale=1``); missing values
+become an em dash. Pages, tables, figures' alt text and ``metaprop compare`` all call these.
+"""
+
+from __future__ import annotations
+
+import math
+
+__all__ = ["DASH", "interval", "estimate_ci", "method_label"]
+
+DASH = "\u2014"
+_SM_NAME = {"PLOGIT": "logit", "PFT": "Freeman-Tukey", "PAS": "arcsine", "PRAW": "untransformed"}
+
+
+def _num(v, digits, scale) -> str:
+    v = scale * v
+    return f"{v:g}" if digits is None else f"{v:.{digits}f}"
+
+
+def _missing(*values) -> bool:
+    return any(v is None or (isinstance(v, float) and not math.isfinite(v)) for v in values)
+
+
+def interval(lo, hi, *, digits: int | None = 1, scale: float = 100, unit: str = "") -> str:
+    """'86.2 to 100.0' (``unit="%"``: '86.2 to 100.0%'); a dash when a limit is missing."""
+    if _missing(lo, hi):
+        return DASH
+    return f"{_num(lo, digits, scale)} to {_num(hi, digits, scale)}{unit}"
+
+
+def estimate_ci(est, lo, hi, *, digits: int | None = 1, scale: float = 100, unit: str = "",
+                ci_label: str = "") -> str:
+    """'93.4 (86.2 to 100.0)'; ``unit="%", ci_label="95% CI "``: '93.4% (95% CI 86.2 to 100.0)';
+    ``digits=None`` writes numbers as published ('93% (86 to 100)')."""
+    if _missing(est, lo, hi):
+        return DASH
+    return f"{_num(est, digits, scale)}{unit} ({ci_label}{interval(lo, hi, digits=digits, scale=scale)})"
+
+
+def method_label(sm: str, method: str, method_tau: str, *, long: bool = False) -> str:
+    """'GLMM (logit)' or 'PFT, REML'; ``long=True``: 'GLMM (random-intercept logistic), ML' or
+    'Freeman-Tukey random effects (REML)'."""
+    if method == "GLMM":
+        return "GLMM (random-intercept logistic), ML" if long else "GLMM (logit)"
+    if long:
+        return f"{_SM_NAME.get(sm, sm).capitalize()} random effects ({method_tau})"
+    return f"{sm}, {method_tau}"

@@ -1,0 +1,88 @@
+"""The review's protocol: every rule that decides what the site computes, in one place.
+
+Outcomes and populations, the analysis sets, the primary and fallback methods, the methods for
+subgroups and for Egger's test, and the published analyses to reproduce. Code elsewhere reads
+these names and never chooses a method itself; a change of protocol is a change of this file.
+
+Primary method: random-intercept logistic model (GLMM, ``sm="PLOGIT"``, ML), R meta's default for
+proportions, recommended for small studies with proportions near 0 or 1 because it uses the exact
+binomial likelihood and needs no continuity correction (Stijnen et al. 2010; Schwarzer et al.
+2019). When every study has 100% (or 0%) events the GLMM has no finite estimate; the
+Freeman-Tukey (PFT) random-effects analysis is then reported instead, with a note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["OUTCOMES", "POPULATIONS", "SENSITIVITY_SETS", "PRIMARY", "FALLBACK", "SUBGROUP", "EGGER",
+           "Reproduction", "REPRODUCTIONS"]
+
+#: populations of the review protocol (methods page): which ``inclusion`` values each admits
+POPULATIONS = {
+    "primary": ("primary",),
+    "with_retracted": ("primary", "sensitivity_retracted"),
+    "with_broader": ("primary", "sensitivity_population"),
+    "all": ("primary", "sensitivity_retracted", "sensitivity_population"),
+}
+OUTCOMES = {
+    "weaned": "Weaned from intravenous inotropes",
+    "discharged_alive": "Survival to hospital discharge",
+    "alive_12mo": "Survival at 12 months",
+    "died_followup": "Death during follow-up",
+}
+
+#: sensitivity analyses of the protocol: (key, label, population, drop derived-from-percent counts)
+SENSITIVITY_SETS = (
+    ("primary", "Primary analysis", "primary", False),
+    ("with_retracted", "Adding the retracted study", "with_retracted", False),
+    ("with_broader", "Adding broader populations", "with_broader", False),
+    ("all", "All candidate studies", "all", False),
+    ("no_percent_derived", "Without counts derived from percentages", "primary", True),
+)
+
+PRIMARY = {"sm": "PLOGIT", "method": "GLMM", "method_tau": "ML"}
+FALLBACK = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}
+
+
+@dataclass(frozen=True, slots=True)
+class Reproduction:
+    """A published pooled result and, where known, the analysis that rebuilds it from ``data/``."""
+
+    source: str
+    outcome: str
+    analysis_set: str | None  # rows of analysis_sets.csv, or None when the study list is unknown
+    options: dict | None  # pool() options that reproduce it, or None
+    why_not: str  # when options is None: what is missing
+
+
+REPRODUCTIONS = (
+    Reproduction("hernandez2018", "weaned", "hernandez2018",
+                 {"sm": "PRAW", "method": "Inverse", "method_tau": "DL", "convention": "metafor",
+                  "prediction_df": "z"},
+                 ""),
+    Reproduction("hernandez2018", "alive_12mo", None, None,
+                 "Only herweg2007 (10/10, derived) and the retracted nakajima2013 (21/26, derived from a "
+                 "Kaplan-Meier percentage) report 12-month survival in the public abstracts; the other "
+                 "studies' 12-month counts are not public, so the published estimate cannot be rebuilt."),
+    Reproduction("alshakarchi2024", "weaned", None, None,
+                 "The 19-study list could not be read; at least 5 of its studies are not identified. "
+                 "The shapes of its confidence intervals fit an arcsine (PAS) analysis."),
+    Reproduction("alshakarchi2024", "discharged_alive", None, None,
+                 "The 19-study list could not be read; at least 5 of its studies are not identified."),
+    Reproduction("alshakarchi2024", "alive_12mo", None, None,
+                 "The 19-study list could not be read; at least 5 of its studies are not identified."),
+    Reproduction("alshakarchi2023_abstract", "weaned", None, None,
+                 "Congress abstract without a study list; its intervals fit a Freeman-Tukey (PFT) analysis."),
+    Reproduction("alshakarchi2023_abstract", "discharged_alive", None, None,
+                 "Congress abstract without a study list."),
+    Reproduction("alshakarchi2023_abstract", "alive_12mo", None, None,
+                 "Congress abstract without a study list."),
+    Reproduction("alshakarchi2023_abstract", "alive_end_followup", None, None,
+                 "Congress abstract without a study list; outcome not defined in data/."),
+)
+
+#: subgroups (by inclusion): one method every subgroup can be fitted with, even of 100% studies
+SUBGROUP = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}
+#: small-study effects: Egger's test and the funnel plot, on the primary analysis' (logit) scale
+EGGER = {"sm": "PLOGIT"}
