@@ -121,7 +121,7 @@ def _cmd_validate(args) -> int:
 def _cmd_results(args) -> int:
     from pathlib import Path
 
-    from .review.outputs import write_results
+    from .site.publish import write_results
 
     write_results(args.data_dir, args.out, figures=not args.no_figures)
     print(f"wrote {sum(1 for p in Path(args.out).iterdir() if p.is_file())} files to {args.out}")

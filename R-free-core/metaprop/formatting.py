@@ -14,7 +14,7 @@ DASH = "\u2014"
 _SM_NAME = {"PLOGIT": "logit", "PFT": "Freeman-Tukey", "PAS": "arcsine", "PRAW": "untransformed"}
 
 
-def _num(v, digits, scale) -> str:
+def _number(v, digits, scale) -> str:
     v = scale * v
     return f"{v:g}" if digits is None else f"{v:.{digits}f}"
 
@@ -27,7 +27,7 @@ def interval(lo, hi, *, digits: int | None = 1, scale: float = 100, unit: str = 
     """'86.2 to 100.0' (``unit="%"``: '86.2 to 100.0%'); a dash when a limit is missing."""
     if _missing(lo, hi):
         return DASH
-    return f"{_num(lo, digits, scale)} to {_num(hi, digits, scale)}{unit}"
+    return f"{_number(lo, digits, scale)} to {_number(hi, digits, scale)}{unit}"
 
 
 def estimate_ci(est, lo, hi, *, digits: int | None = 1, scale: float = 100, unit: str = "",
@@ -36,7 +36,7 @@ def estimate_ci(est, lo, hi, *, digits: int | None = 1, scale: float = 100, unit
     ``digits=None`` writes numbers as published ('93% (86 to 100)')."""
     if _missing(est, lo, hi):
         return DASH
-    return f"{_num(est, digits, scale)}{unit} ({ci_label}{interval(lo, hi, digits=digits, scale=scale)})"
+    return f"{_number(est, digits, scale)}{unit} ({ci_label}{interval(lo, hi, digits=digits, scale=scale)})"
 
 
 def method_label(sm: str, method: str, method_tau: str, *, long: bool = False) -> str:

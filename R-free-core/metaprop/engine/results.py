@@ -9,10 +9,10 @@ import numpy as np
 
 from .measures import SM
 
-__all__ = ["Estimate", "PoolResult"]
+__all__ = ["Estimate", "PoolResult", "json_number"]
 
 
-def _num(v):
+def json_number(v):
     """JSON-safe float: NaN and infinities become None."""
     if v is None:
         return None
@@ -157,17 +157,17 @@ class PoolResult:
 
         def block(e: Estimate, p3):
             return {
-                "proportion": _num(p3[0]), "ci_lower": _num(p3[1]), "ci_upper": _num(p3[2]),
-                "te": _num(e.te), "se": _num(e.se), "te_lower": _num(e.lower),
-                "te_upper": _num(e.upper), "statistic": _num(e.statistic),
-                "pvalue": _num(e.pvalue), "df": _num(e.df),
+                "proportion": json_number(p3[0]), "ci_lower": json_number(p3[1]), "ci_upper": json_number(p3[2]),
+                "te": json_number(e.te), "se": json_number(e.se), "te_lower": json_number(e.lower),
+                "te_upper": json_number(e.upper), "statistic": json_number(e.statistic),
+                "pvalue": json_number(e.pvalue), "df": json_number(e.df),
             }
 
         studies = [
             {
-                "study": s, "events": int(x), "total": int(n), "proportion": _num(p),
-                "ci_lower": _num(lo_), "ci_upper": _num(hi_), "yi": _num(y), "vi": _num(v),
-                "incr_added": bool(c), "weight_common": _num(wc), "weight_random": _num(wr),
+                "study": s, "events": int(x), "total": int(n), "proportion": json_number(p),
+                "ci_lower": json_number(lo_), "ci_upper": json_number(hi_), "yi": json_number(y), "vi": json_number(v),
+                "incr_added": bool(c), "weight_common": json_number(wc), "weight_random": json_number(wr),
             }
             for s, x, n, p, lo_, hi_, y, v, c, wc, wr in zip(
                 self.studlab, self.events, self.total, self.study_p, self.study_lower,
@@ -180,23 +180,23 @@ class PoolResult:
             "sm": self.sm, "method": self.method, "method_tau": self.method_tau,
             "hakn": self.hakn, "convention": self.convention, "prediction_df": self.prediction_df,
             "level": self.level, "incr": self.incr, "method_ci": self.method_ci,
-            "estimate": _num(est), "ci_lower": _num(lo), "ci_upper": _num(hi),
-            "pi_lower": _num(pil), "pi_upper": _num(piu),
-            "tau2": _num(self.tau2), "tau": _num(self.tau),
-            "tau2_lower": _num(self.tau2_ci[0]), "tau2_upper": _num(self.tau2_ci[1]),
+            "estimate": json_number(est), "ci_lower": json_number(lo), "ci_upper": json_number(hi),
+            "pi_lower": json_number(pil), "pi_upper": json_number(piu),
+            "tau2": json_number(self.tau2), "tau": json_number(self.tau),
+            "tau2_lower": json_number(self.tau2_ci[0]), "tau2_upper": json_number(self.tau2_ci[1]),
             "tau2_ci_sign": list(self.tau2_ci_sign), "method_tau_ci": self.method_tau_ci,
-            "i2": _num(100 * self.i2) if self.i2 is not None else None,
-            "i2_lower": _num(100 * self.i2_ci[0]), "i2_upper": _num(100 * self.i2_ci[1]),
-            "h": _num(self.h), "h_lower": _num(self.h_ci[0]), "h_upper": _num(self.h_ci[1]),
-            "q": _num(self.q), "q_df": self.q_df, "q_pvalue": _num(self.q_pvalue),
-            "q_lrt": _num(self.q_lrt), "q_lrt_pvalue": _num(self.q_lrt_pvalue),
+            "i2": json_number(100 * self.i2) if self.i2 is not None else None,
+            "i2_lower": json_number(100 * self.i2_ci[0]), "i2_upper": json_number(100 * self.i2_ci[1]),
+            "h": json_number(self.h), "h_lower": json_number(self.h_ci[0]), "h_upper": json_number(self.h_ci[1]),
+            "q": json_number(self.q), "q_df": self.q_df, "q_pvalue": json_number(self.q_pvalue),
+            "q_lrt": json_number(self.q_lrt), "q_lrt_pvalue": json_number(self.q_lrt_pvalue),
             "converged": self.converged,
-            **({"optimizer": {"iterations": self.iterations, "gradient_norm": _num(self.gradient_norm)}}
+            **({"optimizer": {"iterations": self.iterations, "gradient_norm": json_number(self.gradient_norm)}}
                if self.iterations is not None else {}),
             "random": block(self.random, (est, lo, hi)),
             "common": block(self.common, (ce, cl, cu)),
-            "pi_te": [_num(self.pi[0]), _num(self.pi[1])],
-            "harmonic_mean_n": _num(self.harmonic_mean_n),
+            "pi_te": [json_number(self.pi[0]), json_number(self.pi[1])],
+            "harmonic_mean_n": json_number(self.harmonic_mean_n),
             "notes": list(self.notes),
             "studies": studies,
         }

@@ -30,7 +30,7 @@ from ..errors import ConvergenceWarning, MetapropError
 from . import dist
 from .measures import escalc
 from .pooling import pool
-from .results import PoolResult, _num
+from .results import PoolResult, json_number
 
 __all__ = ["leave_one_out", "cumulative", "subgroup", "method_grid", "egger", "funnel_data", "to_json",
            "to_text", "result_row"]
@@ -249,11 +249,11 @@ def egger(events, total, labels=None, *, sm: str = "PLOGIT", incr: float = 0.5,
 
 def to_json(df: pd.DataFrame) -> str:
     """JSON for the command line: records with NaN as null, plus ``attrs`` (subgroup test)."""
-    records = [{k: (_num(v) if isinstance(v, float) else v.item() if hasattr(v, "item") else v)
+    records = [{k: (json_number(v) if isinstance(v, float) else v.item() if hasattr(v, "item") else v)
                 for k, v in row.items()} for row in df.to_dict(orient="records")]
     out = {"rows": records}
     if df.attrs:
-        out["test"] = {k: _num(v) if isinstance(v, float) else v for k, v in df.attrs["test"].items()}
+        out["test"] = {k: json_number(v) if isinstance(v, float) else v for k, v in df.attrs["test"].items()}
     return json.dumps(out, indent=2)
 
 

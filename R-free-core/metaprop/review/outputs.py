@@ -1,8 +1,8 @@
-"""The main job without Quarto: every result as JSON/CSV and every figure as SVG and PNG.
+"""Every analysis the site shows, computed once (:func:`analyse`), and its JSON/CSV form.
 
-:func:`analyse` runs every analysis the site shows, once; :func:`write_results` writes them to a
-folder, deterministically (same data, byte-identical files), into a temporary folder first so that
-a failure leaves nothing half-written.
+:func:`write_tables` writes results.json and the CSV tables, deterministically (same data,
+byte-identical files); :func:`metaprop.site.publish.write_results` adds the figures and moves the
+whole folder into place only when everything succeeded.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from pathlib import Path
 import pandas as pd
 
 from .. import __version__
-from ..engine.results import _num
+from ..engine.results import json_number
 from ..errors import MetapropError
 from .analyses import headline_values, pool_primary, reproduce, summary_values
-from .data import StudyData, load
+from .data import StudyData
 from .protocol import EGGER, OUTCOMES, POPULATIONS, REPRODUCTIONS, SENSITIVITY_SETS
 
-__all__ = ["analyse", "fit_sets", "write_results", "SENSITIVITY_SETS", "summary_frame"]
+__all__ = ["analyse", "fit_sets", "write_tables", "swap_in", "summary_frame"]
 
 def _fit(data: StudyData, outcome: str, population: str, drop: bool):
     counts = data.counts(outcome, population, drop_derived_from_percent=drop)
@@ -87,7 +87,7 @@ def summary_frame(results: dict) -> pd.DataFrame:
 
 def _clean(obj):
     if isinstance(obj, float):
-        return _num(obj)
+        return json_number(obj)
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
@@ -123,7 +123,7 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     df.to_csv(path, index=False, lineterminator="\n", float_format="%.10g")
 
 
-def _swap_in(new: Path, out_dir: Path) -> None:
+def swap_in(new: Path, out_dir: Path) -> None:
     """Replace ``out_dir`` by the folder ``new`` whole (two renames), so that no mix of old and
     new files is ever left; the old folder is removed after the swap."""
     old = None
@@ -135,53 +135,14 @@ def _swap_in(new: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_results(data_dir="data", out_dir="results", figures: bool = True, key: str | None = None):
-    """Write results.json, CSV tables and forest/funnel figures (SVG and PNG) to ``out_dir``.
-
-    Files are written to a temporary folder and moved into place only when all succeeded.
-    Returns ``(data, results)``, the analysis written; ``key`` (the build key) goes to
-    ``build-key.txt``.
-    """
-    from ..site.figures import forest_alt_text, forest_plot, funnel_alt_text, funnel_plot, save
-
-    data = load(data_dir)
-    results = analyse(data)
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".metaprop-", dir=out_dir.parent))
-    try:
-        (tmp / "results.json").write_text(json.dumps(results_json(data, results), indent=2, sort_keys=True) + "\n")
-        _write_csv(summary_frame(results), tmp / "summary.csv")
-        for o in OUTCOMES:
-            for kind in ("loo", "cumulative", "grid"):
-                if o in results[kind]:
-                    _write_csv(results[kind][o], tmp / f"{kind}_{o}.csv")
-        alt = {}
-        if figures:
-            for o, h in results["headline"].items():
-                if h["result"] is not None:
-                    p = forest_plot(h["result"], title=OUTCOMES[o])
-                    for ext in ("svg", "png"):
-                        save(p, tmp / f"forest_{o}.{ext}")
-                    alt[f"forest_{o}"] = forest_alt_text(h["result"], OUTCOMES[o].lower())
-            for rep, res in results["reproductions"]:
-                if res is not None:
-                    p = forest_plot(res, title=f"{OUTCOMES[rep.outcome]}: {rep.source} as published")
-                    for ext in ("svg", "png"):
-                        save(p, tmp / f"forest_{rep.source}_{rep.outcome}.{ext}")
-                    alt[f"forest_{rep.source}_{rep.outcome}"] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
-            for o, fd in results["funnel"].items():
-                p = funnel_plot(fd, EGGER["sm"], title=f"{OUTCOMES[o]}: funnel plot")
-                for ext in ("svg", "png"):
-                    save(p, tmp / f"funnel_{o}.{ext}")
-                alt[f"funnel_{o}"] = funnel_alt_text(fd, "logit")
-            (tmp / "alt_text.json").write_text(json.dumps(alt, indent=2, sort_keys=True) + "\n")
-        if key is not None:
-            (tmp / "build-key.txt").write_text(key + "\n")
-        _swap_in(tmp, out_dir)
-        return data, results
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def write_tables(folder: Path, data: StudyData, results: dict) -> None:
+    """results.json and the CSV tables of :func:`analyse` into ``folder`` (deterministic)."""
+    (folder / "results.json").write_text(json.dumps(results_json(data, results), indent=2, sort_keys=True) + "\n")
+    _write_csv(summary_frame(results), folder / "summary.csv")
+    for o in OUTCOMES:
+        for kind in ("loo", "cumulative", "grid"):
+            if o in results[kind]:
+                _write_csv(results[kind][o], folder / f"{kind}_{o}.csv")
 
 
 __all__ += ["results_json"]

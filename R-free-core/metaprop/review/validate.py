@@ -147,7 +147,7 @@ def _read(path: Path) -> pd.DataFrame:
     return df
 
 
-def _num(s: pd.Series) -> pd.Series:
+def _numeric(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce")
 
 
@@ -170,10 +170,10 @@ def _domain_problems(frames: dict[str, pd.DataFrame], labels: dict) -> list[Prob
                 out.append(Problem(labels["studies"], line, "first_author",
                                    "empty, but first_author_verified is 'yes'"))
     if oc is not None and {"events", "total", "study_id", "outcome"} <= set(oc.columns):
-        ev, tot = _num(oc["events"]), _num(oc["total"])
+        ev, tot = _numeric(oc["events"]), _numeric(oc["total"])
         ncrt = {}
         if st is not None and {"study_id", "n_crt"} <= set(st.columns):
-            ncrt = dict(zip(st["study_id"].str.strip(), _num(st["n_crt"]), strict=True))
+            ncrt = dict(zip(st["study_id"].str.strip(), _numeric(st["n_crt"]), strict=True))
         for line in oc.index:
             e, t = ev[line], tot[line]
             if pd.notna(e) and pd.notna(t) and e > t:
@@ -192,7 +192,7 @@ def _domain_problems(frames: dict[str, pd.DataFrame], labels: dict) -> list[Prob
                                        f"{r['study_id']} has no '{o}' count in outcomes.csv"))
     pub = frames.get("published")
     if pub is not None and {"estimate", "ci_lower", "ci_upper"} <= set(pub.columns):
-        e, lo, hi = _num(pub["estimate"]), _num(pub["ci_lower"]), _num(pub["ci_upper"])
+        e, lo, hi = _numeric(pub["estimate"]), _numeric(pub["ci_lower"]), _numeric(pub["ci_upper"])
         for line in pub.index:
             if pd.notna(e[line]) and pd.notna(lo[line]) and pd.notna(hi[line]) and not (
                     lo[line] <= e[line] <= hi[line]):

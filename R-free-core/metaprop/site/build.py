@@ -39,7 +39,7 @@ def load_build(root=".", data_dir=None):
     Computing also writes ``results/`` (with figures) so that the pages find the SVGs they show.
     The cache holds only what this code computed from validated data (never contributed files).
     """
-    from ..review.outputs import write_results
+    from .publish import write_results
 
     root = Path(root)
     data_dir = Path(data_dir) if data_dir is not None else root / "data"

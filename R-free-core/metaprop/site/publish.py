@@ -1,0 +1,59 @@
+"""``results/``: every result as JSON/CSV (from :mod:`metaprop.review.outputs`) and every figure
+as SVG and PNG, written into a temporary folder and moved into place only when all succeeded, so
+a failure leaves nothing half-written. ``metaprop results`` and the site's build step call it."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..review.data import load
+from ..review.outputs import analyse, swap_in, write_tables
+from ..review.protocol import EGGER, OUTCOMES
+from .figures import forest_alt_text, forest_plot, funnel_alt_text, funnel_plot, save
+
+__all__ = ["write_results"]
+
+
+def write_results(data_dir="data", out_dir="results", figures: bool = True, key: str | None = None):
+    """Write results.json, CSV tables and forest/funnel figures (SVG and PNG) to ``out_dir``.
+
+    Files are written to a temporary folder and moved into place only when all succeeded.
+    Returns ``(data, results)``, the analysis written; ``key`` (the build key) goes to
+    ``build-key.txt``.
+    """
+    data = load(data_dir)
+    results = analyse(data)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".metaprop-", dir=out_dir.parent))
+    try:
+        write_tables(tmp, data, results)
+        alt = {}
+        if figures:
+            for o, h in results["headline"].items():
+                if h["result"] is not None:
+                    p = forest_plot(h["result"], title=OUTCOMES[o])
+                    for ext in ("svg", "png"):
+                        save(p, tmp / f"forest_{o}.{ext}")
+                    alt[f"forest_{o}"] = forest_alt_text(h["result"], OUTCOMES[o].lower())
+            for rep, res in results["reproductions"]:
+                if res is not None:
+                    p = forest_plot(res, title=f"{OUTCOMES[rep.outcome]}: {rep.source} as published")
+                    for ext in ("svg", "png"):
+                        save(p, tmp / f"forest_{rep.source}_{rep.outcome}.{ext}")
+                    alt[f"forest_{rep.source}_{rep.outcome}"] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
+            for o, fd in results["funnel"].items():
+                p = funnel_plot(fd, EGGER["sm"], title=f"{OUTCOMES[o]}: funnel plot")
+                for ext in ("svg", "png"):
+                    save(p, tmp / f"funnel_{o}.{ext}")
+                alt[f"funnel_{o}"] = funnel_alt_text(fd, "logit")
+            (tmp / "alt_text.json").write_text(json.dumps(alt, indent=2, sort_keys=True) + "\n")
+        if key is not None:
+            (tmp / "build-key.txt").write_text(key + "\n")
+        swap_in(tmp, out_dir)
+        return data, results
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
