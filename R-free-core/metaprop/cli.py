@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from .engine.options import OPTIONS, choices_text
 from .errors import MetapropError
 
 __all__ = ["main", "build_parser"]
@@ -27,27 +28,32 @@ def _add_pool_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", nargs="?", help="CSV with columns events,total (optional: study)")
     p.add_argument("--events", type=_int_list, help="comma-separated events, e.g. 9,12,20")
     p.add_argument("--total", type=_int_list, help="comma-separated totals, e.g. 10,12,20")
-    p.add_argument("--sm", default="PLOGIT", help="PRAW | PLOGIT | PAS | PFT (default PLOGIT)")
+    p.add_argument("--sm", default="PLOGIT", help=f"{choices_text('sm')} (default PLOGIT)")
     p.add_argument("--method", default=None,
-                   help="Inverse | GLMM (default as R meta: GLMM for PLOGIT, else Inverse; Inverse when "
-                        "--method-tau is not ML, with --hakn, or with --convention metafor)")
+                   help=f"{choices_text('method')} (default as R meta: GLMM for PLOGIT, else Inverse; "
+                        "Inverse when --method-tau is not ML, with --hakn, or with --convention metafor)")
     p.add_argument("--method-tau", default=None,
-                   help="DL | REML | PM | ML (default REML; ML for GLMM)")
+                   help=f"{choices_text('method_tau')} (default REML; ML for GLMM)")
+    p.add_argument("--method-tau-ci", default=None,
+                   help=f"{choices_text('method_tau_ci')}: {OPTIONS['method_tau_ci'][1]} "
+                        "(default as R meta: J for DL, else QP)")
     p.add_argument("--hakn", action="store_true", help="Hartung-Knapp CI for random effects")
-    p.add_argument("--prediction-df", default=None, help="k-1 | k-2 | z (default by convention)")
+    p.add_argument("--prediction-df", default=None,
+                   help=f"{choices_text('prediction_df')} (default by convention)")
     p.add_argument("--incr", type=float, default=0.5, help="continuity correction (default 0.5)")
-    p.add_argument("--convention", default="meta", help="meta | metafor (default meta)")
+    p.add_argument("--convention", default="meta", help=f"{choices_text('convention')} (default meta)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
-    p.add_argument("--method-ci", default="CP", help="study CIs: CP | WS | Wald (default CP)")
+    p.add_argument("--method-ci", default="CP", help=f"study CIs: {choices_text('method_ci')} (default CP)")
     p.add_argument("--tau2-algorithm", default="metafor",
-                   help="metafor | exact: metafor's Fisher scoring and stopping rules, as R meta "
-                        "(default), or the exact optimum")
+                   help=f"{choices_text('tau2_algorithm')}: metafor's Fisher scoring and stopping rules, "
+                        "as R meta (default), or the exact optimum")
 
 
 def _pool_kwargs(args) -> dict:
     return dict(sm=args.sm, method=args.method, method_tau=args.method_tau, hakn=args.hakn,
                 prediction_df=args.prediction_df, incr=args.incr, convention=args.convention,
-                level=args.level, method_ci=args.method_ci, tau2_algorithm=args.tau2_algorithm)
+                level=args.level, method_ci=args.method_ci, tau2_algorithm=args.tau2_algorithm,
+                method_tau_ci=args.method_tau_ci)
 
 
 def _counts(args):

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import MetapropError
+from .options import check_option
 
 __all__ = ["Convention", "CONVENTIONS", "PREDICTION_DF", "check_convention"]
 
@@ -46,9 +46,5 @@ CONVENTIONS = {
 
 
 def check_convention(name: str) -> Convention:
-    try:
-        return CONVENTIONS[name]
-    except KeyError:
-        raise MetapropError(
-            f"Invalid convention {name!r}; must be one of {sorted(CONVENTIONS)}."
-        ) from None
+    check_option("convention", name)
+    return CONVENTIONS[name]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import MetapropError
+from .options import check_option
 
 __all__ = ["SM", "Measure", "escalc", "pft", "ipft", "ipft_hm", "needs_incr"]
 
@@ -162,10 +162,8 @@ SM: dict[str, Measure] = {
 
 def check_sm(sm: str) -> Measure:
     """Return the :class:`Measure` for ``sm`` or raise a :class:`MetapropError` naming the choices."""
-    try:
-        return SM[sm]
-    except KeyError:
-        raise MetapropError(f"Invalid sm {sm!r}; must be one of {sorted(SM)}.") from None
+    check_option("sm", sm)
+    return SM[sm]
 
 
 def needs_incr(events, total) -> np.ndarray:

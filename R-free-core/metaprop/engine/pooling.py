@@ -27,17 +27,16 @@ import math
 import numpy as np
 
 from ..errors import MetapropError
-from .conventions import PREDICTION_DF, check_convention
+from .conventions import check_convention
 from .inference import heterogeneity_h_i2, i2_tau2, prediction_interval, q_test, random_effects, study_fields, wald
 from .measures import check_sm, escalc
+from .options import check_option
 from .results import PoolResult
 from .study_ci import study_ci
-from .tau2 import TAU2
 from .tau2_ci import tau2_ci_jackson, tau2_ci_qprofile
 
 __all__ = ["pool", "random_effects", "check_counts"]
 
-METHODS = ("Inverse", "GLMM")
 MAX_TOTAL = 1e15  # counts stay exact in floating point (< 2^53) and in int64
 
 
@@ -151,25 +150,19 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
         # a tau^2 estimator other than ML, Hartung-Knapp, or metafor's conventions (rma())
         wants_iv = (method_tau not in (None, "ML")) or hakn or conv.name == "metafor"
         method = "GLMM" if sm == "PLOGIT" and not wants_iv else "Inverse"
-    if method not in METHODS:
-        raise MetapropError(f"Invalid method {method!r}; must be one of {list(METHODS)}.")
+    check_option("method", method)
     if method_tau is None:
         method_tau = "ML" if method == "GLMM" else "REML"
-    if method_tau not in TAU2:
-        raise MetapropError(f"Invalid method_tau {method_tau!r}; must be one of {sorted(TAU2)}.")
+    check_option("method_tau", method_tau)
     if prediction_df is None:
         prediction_df = "k-1" if (hakn and conv.name == "metafor") else conv.prediction_df
-    if prediction_df not in PREDICTION_DF:
-        raise MetapropError(
-            f"Invalid prediction_df {prediction_df!r}; must be one of {list(PREDICTION_DF)}.")
+    check_option("prediction_df", prediction_df)
     if not (0 < level < 1):
         raise MetapropError(f"Invalid level {level!r}; must be between 0 and 1.")
     if method_tau_ci is None:
         method_tau_ci = "J" if method_tau == "DL" else "QP"
-    if method_tau_ci not in ("QP", "J", ""):
-        raise MetapropError(f"Invalid method_tau_ci {method_tau_ci!r}; must be 'QP', 'J' or ''.")
-    if tau2_algorithm not in ("metafor", "exact"):
-        raise MetapropError(f"Invalid tau2_algorithm {tau2_algorithm!r}; must be 'metafor' or 'exact'.")
+    check_option("method_tau_ci", method_tau_ci)
+    check_option("tau2_algorithm", tau2_algorithm)
     if not (incr >= 0 and math.isfinite(incr)):
         raise MetapropError(f"Invalid incr {incr!r}; must be a number >= 0.")
     x, n, labels = check_counts(events, total, studlab)
