@@ -1,7 +1,8 @@
 r"""Summary measures for single proportions: transform, variance and back-transform.
 
-One record per ``sm`` (R meta's names), following metafor ``escalc`` (R/escalc.r) and
-``transf.*`` (R/transf.r) line for line.
+One record per ``sm`` (R meta's names), written from the papers (Freeman & Tukey 1950; Miller
+1978; Barendregt et al. 2013) and checked against metafor ``escalc`` and ``transf.*`` and R meta by
+the tests, not copied from their (GPL) code: see ``docs/decisions.md``.
 
 =========  ===========================================  ==========================  =================
 ``sm``     :math:`y_i`                                  :math:`v_i`                 back-transform

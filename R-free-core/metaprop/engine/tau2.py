@@ -82,11 +82,12 @@ def tau2_pm(yi, vi, tol: float | None = None) -> float:
 
 
 def zeroin(f, ax: float, bx: float, tol: float, maxiter: int = 1000) -> float:
-    """Brent's root finder exactly as R's ``uniroot`` (R src/library/stats/src/zeroin.c).
+    """Brent's root finder (Brent 1973, ch. 4; the ``zeroin`` of Forsythe, Malcolm & Moler 1977),
+    with R ``uniroot``'s ``tol`` and ``maxiter`` conventions.
 
-    Ported rather than replaced by :func:`scipy.optimize.brentq` (a different Brent variant
-    with other acceptance and stopping rules), because metafor stops at a loose tolerance and
-    only the same iterates reproduce its Paule-Mandel estimates to the last digit.
+    Not :func:`scipy.optimize.brentq` (a different Brent variant with other acceptance and
+    stopping rules): metafor stops at a loose tolerance, and only the same iterates reproduce
+    its Paule-Mandel estimates and tau^2 intervals to the last digit. See ``docs/decisions.md``.
     """
     eps = np.finfo(float).eps
     a, b = ax, bx
