@@ -27,7 +27,7 @@ COLUMNS = ["outcome", "analysis", "k", "events", "patients", "estimate", "ci_low
 
 def estimates(data: StudyData) -> pd.DataFrame:
     """One row per outcome and analysis set: k, events, patients, estimate and CI (percent)."""
-    df = summary_frame({"sets": fit_sets(data)}).reindex(columns=COLUMNS)
+    df = summary_frame(fit_sets(data)).reindex(columns=COLUMNS)
     df[["estimate", "ci_lower", "ci_upper"]] *= 100
     return df
 

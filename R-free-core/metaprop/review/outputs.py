@@ -11,27 +11,30 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
 from .. import __version__
-from ..engine.results import json_number
+from ..engine.results import PoolResult, json_number
 from ..errors import MetapropError
 from .analyses import headline_values, pool_primary, reproduce, summary_values
 from .data import StudyData
-from .protocol import EGGER, OUTCOMES, POPULATIONS, REPRODUCTIONS, SENSITIVITY_SETS
+from .protocol import EGGER, OUTCOMES, POPULATIONS, REPRODUCTIONS, SENSITIVITY_SETS, Reproduction
 
-__all__ = ["analyse", "fit_sets", "write_tables", "swap_in", "summary_frame"]
+__all__ = ["analyse", "ReviewResults", "FitSet", "fit_sets", "write_tables", "swap_in", "summary_frame"]
 
-def _fit(data: StudyData, outcome: str, population: str, drop: bool):
+def _fit(data: StudyData, outcome: str, population: str, drop: bool) -> FitSet:
     counts = data.counts(outcome, population, drop_derived_from_percent=drop)
     if counts.empty:
-        return counts, None, "no study reports this outcome in this set"
+        return FitSet(counts, None, "no study reports this outcome in this set")
     try:
-        return counts, pool_primary(counts), ""
+        return FitSet(counts, pool_primary(counts), "")
     except MetapropError as exc:
-        return counts, None, str(exc)
+        return FitSet(counts, None, str(exc))
 
 
 def fit_sets(data: StudyData) -> dict:
@@ -39,37 +42,65 @@ def fit_sets(data: StudyData) -> dict:
     return {(o, key): _fit(data, o, pop, drop) for o in OUTCOMES for key, _, pop, drop in SENSITIVITY_SETS}
 
 
-def analyse(data: StudyData) -> dict:
-    """Every analysis the site shows, as plain Python objects (PoolResult and DataFrames)."""
+class FitSet(NamedTuple):
+    """One outcome in one analysis set: its counts, the pooled result (None if none), and why not."""
+
+    counts: pd.DataFrame
+    result: PoolResult | None
+    why: str
+
+
+@dataclass(frozen=True)
+class ReviewResults:
+    """Every analysis the site shows, computed once by :func:`analyse`.
+
+    Mappings are keyed by outcome (``sets`` by ``(outcome, analysis set)``); an outcome with too
+    few studies for an analysis has no entry. ``egger`` rows may say ``refused`` with the reason.
+    """
+
+    headline: Mapping[str, dict]
+    sets: Mapping[tuple[str, str], FitSet]
+    loo: Mapping[str, pd.DataFrame]
+    cumulative: Mapping[str, pd.DataFrame]
+    grid: Mapping[str, pd.DataFrame]
+    egger: Mapping[str, pd.DataFrame]
+    funnel: Mapping[str, pd.DataFrame]
+    missing: Mapping[str, pd.DataFrame]
+    reproductions: tuple[tuple[Reproduction, PoolResult | None], ...]
+
+
+def analyse(data: StudyData) -> ReviewResults:
+    """Every analysis the site shows (:class:`ReviewResults`), as the protocol defines them."""
     from ..engine.sensitivity import cumulative, egger, funnel_data, leave_one_out, method_grid
 
-    out = {"headline": {}, "sets": fit_sets(data), "loo": {}, "cumulative": {}, "grid": {}, "egger": {},
-           "funnel": {}, "missing": {}, "reproductions": []}
+    sets = fit_sets(data)
+    headline, missing, loo, cum, grid, egg, funnel = {}, {}, {}, {}, {}, {}, {}
     for o in OUTCOMES:
-        counts, res, _ = out["sets"][(o, "primary")]  # the primary analysis, fitted once
-        out["headline"][o] = headline_values(o, counts, res)
-        out["missing"][o] = data.missing(o)
+        counts, res, _ = sets[(o, "primary")]  # the primary analysis, fitted once
+        headline[o] = headline_values(o, counts, res)
+        missing[o] = data.missing(o)
         x, n, lab = counts["events"].to_numpy(int), counts["total"].to_numpy(int), list(counts["label"])
         opts = ({"sm": res.sm, "method": res.method, "method_tau": res.method_tau} if res is not None else {})
         if len(counts) >= 2:
-            out["loo"][o] = leave_one_out(x, n, lab, **opts)
-            out["cumulative"][o] = cumulative(counts, by="year", **opts)
-            out["grid"][o] = method_grid(x, n, lab)
+            loo[o] = leave_one_out(x, n, lab, **opts)
+            cum[o] = cumulative(counts, by="year", **opts)
+            grid[o] = method_grid(x, n, lab)
         if len(counts) >= 3:
             try:
-                out["egger"][o] = egger(x, n, lab, **EGGER)
+                egg[o] = egger(x, n, lab, **EGGER)
             except MetapropError as exc:  # refused: the reason is what the page shows
-                out["egger"][o] = pd.DataFrame([{"k": len(x), **EGGER, "refused": True, "note": str(exc)}])
-            out["funnel"][o] = funnel_data(x, n, lab, **EGGER)
-    for rep in REPRODUCTIONS:
-        out["reproductions"].append((rep, reproduce(data, rep)))
-    return out
+                egg[o] = pd.DataFrame([{"k": len(x), **EGGER, "refused": True, "note": str(exc)}])
+            funnel[o] = funnel_data(x, n, lab, **EGGER)
+    reps = tuple((rep, reproduce(data, rep)) for rep in REPRODUCTIONS)
+    return ReviewResults(headline=headline, sets=sets, loo=loo, cumulative=cum, grid=grid, egger=egg,
+                         funnel=funnel, missing=missing, reproductions=reps)
 
 
-def summary_frame(results: dict) -> pd.DataFrame:
-    """One row per outcome and analysis set: k, events, patients, estimate, CI, PI, tau^2, I^2, method."""
+def summary_frame(sets: Mapping[tuple[str, str], FitSet]) -> pd.DataFrame:
+    """One row per outcome and analysis set (``ReviewResults.sets`` or :func:`fit_sets`): k, events,
+    patients, estimate, CI, PI, tau^2, I^2, method."""
     rows = []
-    for (o, key), (counts, res, why) in results["sets"].items():
+    for (o, key), (counts, res, why) in sets.items():
         label = next(lbl for k, lbl, _, _ in SENSITIVITY_SETS if k == key)
         row = {"outcome": o, "analysis": key, "analysis_label": label, "k": len(counts),
                "events": int(counts["events"].sum()) if len(counts) else 0,
@@ -97,13 +128,13 @@ def _clean(obj):
     return obj
 
 
-def results_json(data: StudyData, results: dict) -> dict:
+def results_json(data: StudyData, results: ReviewResults) -> dict:
     """Everything in one JSON-safe dictionary (proportions on the 0-1 scale)."""
     sets = {}
-    for (o, key), (counts, res, why) in results["sets"].items():
+    for (o, key), (counts, res, why) in results.sets.items():
         sets.setdefault(o, {})[key] = res.to_dict() if res is not None else {"k": len(counts), "note": why}
     reps = []
-    for rep, res in results["reproductions"]:
+    for rep, res in results.reproductions:
         pub = data.published.set_index(["source", "outcome"]).loc[(rep.source, rep.outcome)]
         reps.append({"source": rep.source, "outcome": rep.outcome, "citation": pub["citation"],
                      "published_percent": [float(pub["estimate"]), float(pub["ci_lower"]), float(pub["ci_upper"])],
@@ -115,7 +146,7 @@ def results_json(data: StudyData, results: dict) -> dict:
                           "reports 100% or 0%",
         "outcomes": OUTCOMES, "populations": {k: list(v) for k, v in POPULATIONS.items()},
         "analyses": sets, "reproductions": reps,
-        "egger": {o: df.to_dict(orient="records")[0] for o, df in results["egger"].items()},
+        "egger": {o: df.to_dict(orient="records")[0] for o, df in results.egger.items()},
     })
 
 
@@ -138,11 +169,11 @@ def swap_in(new: Path, out_dir: Path) -> None:
 def write_tables(folder: Path, data: StudyData, results: dict) -> None:
     """results.json and the CSV tables of :func:`analyse` into ``folder`` (deterministic)."""
     (folder / "results.json").write_text(json.dumps(results_json(data, results), indent=2, sort_keys=True) + "\n")
-    _write_csv(summary_frame(results), folder / "summary.csv")
+    _write_csv(summary_frame(results.sets), folder / "summary.csv")
     for o in OUTCOMES:
         for kind in ("loo", "cumulative", "grid"):
-            if o in results[kind]:
-                _write_csv(results[kind][o], folder / f"{kind}_{o}.csv")
+            if o in getattr(results, kind):
+                _write_csv(getattr(results, kind)[o], folder / f"{kind}_{o}.csv")
 
 
 __all__ += ["results_json"]

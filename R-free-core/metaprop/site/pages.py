@@ -111,7 +111,7 @@ class Site:
 
     # -- headline ------------------------------------------------------------------------
     def headline(self, outcome: str) -> dict:
-        return self.results["headline"][outcome]
+        return self.results.headline[outcome]
 
     def estimate(self, outcome: str) -> str:
         return fmt_estimate(self.headline(outcome))
@@ -171,7 +171,7 @@ class Site:
 
     # -- reproduction --------------------------------------------------------------------
     def reproduction(self, source: str, outcome: str):
-        for rep, res in self.results["reproductions"]:
+        for rep, res in self.results.reproductions:
             if (rep.source, rep.outcome) == (source, outcome):
                 return res
         raise KeyError((source, outcome))
@@ -183,7 +183,7 @@ class Site:
 
     def reproduction_sentence(self) -> str:
         n_total = len(REPRODUCTIONS)
-        n_ok = sum(r is not None for _, r in self.results["reproductions"])
+        n_ok = sum(r is not None for _, r in self.results.reproductions)
         return (f"Hernandez 2018 weaning reproduced exactly: {self.reproduction_text()}; "
                 f"{n_ok} of {n_total} published pooled results can be rebuilt from public data")
 
@@ -200,7 +200,7 @@ class Site:
     def unknowable(self) -> list[str]:
         """What cannot be rebuilt from public sources, one sentence per published result."""
         return [f"{self.published_text(r.source, r.outcome)} for {OUTCOMES.get(r.outcome, r.outcome).lower()} "
-                f"({r.source}): {r.why_not}" for r, res in self.results["reproductions"] if res is None]
+                f"({r.source}): {r.why_not}" for r, res in self.results.reproductions if res is None]
 
     def reproduction_table(self):
         from .tables import reproduction_table
@@ -211,32 +211,32 @@ class Site:
     def sets_table(self, outcome: str):
         from .tables import results_table
 
-        rows = [(label, self.results["sets"][(outcome, key)][1]) for key, label, _, _ in SENSITIVITY_SETS
-                if self.results["sets"][(outcome, key)][1] is not None]
+        rows = [(label, self.results.sets[(outcome, key)].result) for key, label, _, _ in SENSITIVITY_SETS
+                if self.results.sets[(outcome, key)].result is not None]
         return show(results_table(rows, title=f"{OUTCOMES[outcome]}: primary and sensitivity analyses"))
 
     def loo_table(self, outcome: str):
         from .tables import sensitivity_table
 
-        if outcome not in self.results["loo"]:
+        if outcome not in self.results.loo:
             return None
-        return show(sensitivity_table(self.results["loo"][outcome], "omitted",
+        return show(sensitivity_table(self.results.loo[outcome], "omitted",
                                       "Leave-one-out (last row: all studies)"))
 
     def cumulative_table(self, outcome: str):
         from .tables import sensitivity_table
 
-        if outcome not in self.results["cumulative"]:
+        if outcome not in self.results.cumulative:
             return None
-        return show(sensitivity_table(self.results["cumulative"][outcome], "added",
+        return show(sensitivity_table(self.results.cumulative[outcome], "added",
                                       "Cumulative meta-analysis by publication year"))
 
     def grid_table(self, outcome: str):
         from .tables import grid_table
 
-        if outcome not in self.results["grid"]:
+        if outcome not in self.results.grid:
             return None
-        return show(grid_table(self.results["grid"][outcome], title=f"{OUTCOMES[outcome]}: every method"))
+        return show(grid_table(self.results.grid[outcome], title=f"{OUTCOMES[outcome]}: every method"))
 
     def published_frame(self, outcome: str) -> pd.DataFrame:
         pub = self.data.published
@@ -259,7 +259,7 @@ class Site:
             house_style))
 
     def missing_sentence(self, outcome: str) -> str:
-        miss = self.results["missing"][outcome]
+        miss = self.results.missing[outcome]
         if miss.empty:
             return "Every study in the primary analysis reports this outcome."
         names = ", ".join(f"{r['label']} (n = {r['n_crt']})" for _, r in miss.iterrows())
@@ -268,9 +268,9 @@ class Site:
                 "A pull request with the count and its source will add them.")
 
     def egger_sentence(self, outcome: str) -> str:
-        if outcome not in self.results["egger"]:
+        if outcome not in self.results.egger:
             return "Egger's test needs at least 3 studies."
-        e = self.results["egger"][outcome].iloc[0]
+        e = self.results.egger[outcome].iloc[0]
         if "refused" in e.index:
             return e["note"] + "."  # metaprop's own text, no contributor input
         return (f"Egger's test (logit scale, k = {e['k']}): intercept {e['intercept']:.2f}, "
@@ -280,7 +280,7 @@ class Site:
     def sensitivity_frame(self) -> pd.DataFrame:
         from ..review.outputs import summary_frame
 
-        df = summary_frame(self.results)
+        df = summary_frame(self.results.sets)
         df = df[df["outcome"].isin(["weaned", "discharged_alive", "alive_12mo"])]
         out = pd.DataFrame({
             "Outcome": df["outcome"].map(OUTCOMES), "Analysis": df["analysis_label"], "k": df["k"],

@@ -33,19 +33,19 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
         write_tables(tmp, data, results)
         alt = {}
         if figures:
-            for o, h in results["headline"].items():
+            for o, h in results.headline.items():
                 if h["result"] is not None:
                     p = forest_plot(h["result"], title=OUTCOMES[o])
                     for ext in ("svg", "png"):
                         save(p, tmp / f"forest_{o}.{ext}")
                     alt[f"forest_{o}"] = forest_alt_text(h["result"], OUTCOMES[o].lower())
-            for rep, res in results["reproductions"]:
+            for rep, res in results.reproductions:
                 if res is not None:
                     p = forest_plot(res, title=f"{OUTCOMES[rep.outcome]}: {rep.source} as published")
                     for ext in ("svg", "png"):
                         save(p, tmp / f"forest_{rep.source}_{rep.outcome}.{ext}")
                     alt[f"forest_{rep.source}_{rep.outcome}"] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
-            for o, fd in results["funnel"].items():
+            for o, fd in results.funnel.items():
                 p = funnel_plot(fd, EGGER["sm"], title=f"{OUTCOMES[o]}: funnel plot")
                 for ext in ("svg", "png"):
                     save(p, tmp / f"funnel_{o}.{ext}")
