@@ -63,26 +63,33 @@ def tau2_ci_qprofile(yi, vi, tau2: float, level: float = 0.95):
     q = _generalised_q(yi, vi)
     crit_u = float(special.chdtri(k - 1, alpha / 2))        # upper alpha/2 quantile
     crit_l = float(special.chdtri(k - 1, 1 - alpha / 2))    # lower alpha/2 quantile
-    q_max, q_min = q(hi_t2), q(lo_t2)
-    lower = upper = float("nan")
+    # Q decreases in tau^2: invert -Q, whose targets are -crit_u (lower limit) and -crit_l (upper)
+    return _invert(lambda t: -q(t), lo_t2, hi_t2, -crit_u, -crit_l)
+
+
+def _invert(h, lo_t2: float, hi_t2: float, at_lower: float, at_upper: float):
+    """The tau^2 where an increasing statistic ``h`` reaches ``at_lower`` and ``at_upper``, searched
+    in ``[lo_t2, hi_t2]`` as metafor's ``confint.rma.uni`` does: a limit beyond the range is its end
+    (sign ">" or "<"); when even ``lo_t2`` exceeds ``at_upper`` the interval is the point ``lo_t2``
+    ("ci.null", sign "0" when that is 0). Roots by :func:`zeroin` (R's ``uniroot``)."""
+    h_max, h_min = h(hi_t2), h(lo_t2)
     sign_l = sign_u = ""
-    if q_min < crit_l:  # metafor's ci.null: the interval is {0}; R meta prints none
+    if h_min > at_upper:
         lower = upper = lo_t2
         sign_l = sign_u = "<" if lo_t2 > 0 else "0"
+    elif h_max < at_upper:
+        upper, sign_u = hi_t2, ">"
     else:
-        if q_max > crit_l:
-            upper, sign_u = hi_t2, ">"
-        else:
-            upper = zeroin(lambda t: q(t) - crit_l, lo_t2, hi_t2, tol=_TOL)
-    if q_max > crit_u:
+        upper = zeroin(lambda t: h(t) - at_upper, lo_t2, hi_t2, tol=_TOL)
+    if h_max < at_lower:
         lower = upper = hi_t2
         sign_l = sign_u = ">"
-    elif q_min < crit_u:
+    elif h_min > at_lower:
         lower = lo_t2
         if lo_t2 > 0:
             sign_l = "<"
     else:
-        lower = zeroin(lambda t: q(t) - crit_u, lo_t2, hi_t2, tol=_TOL)
+        lower = zeroin(lambda t: h(t) - at_lower, lo_t2, hi_t2, tol=_TOL)
     return (float(lower), float(upper)), (sign_l, sign_u)
 
 
@@ -180,22 +187,4 @@ def tau2_ci_jackson(yi, vi, level: float = 0.95):
         lam = np.linalg.eigvalsh(s[:, None] * p * s[None, :])[::-1][: k - 1]
         return 1.0 - ruben(q_obs, lam)
 
-    g_max, g_min = upper_tail(hi_t2), upper_tail(lo_t2)
-    lower = upper = float("nan")
-    sign_l = sign_u = ""
-    if g_min > 1 - alpha / 2:  # metafor's ci.null, as in tau2_ci_qprofile
-        lower = upper = lo_t2
-        sign_l = sign_u = "0"
-    else:
-        if g_max < 1 - alpha / 2:
-            upper, sign_u = hi_t2, ">"
-        else:
-            upper = zeroin(lambda t: (1 - upper_tail(t)) - alpha / 2, lo_t2, hi_t2, tol=_TOL)
-    if g_max < alpha / 2:
-        lower = upper = hi_t2
-        sign_l = sign_u = ">"
-    elif g_min > alpha / 2:
-        lower = lo_t2
-    else:
-        lower = zeroin(lambda t: upper_tail(t) - alpha / 2, lo_t2, hi_t2, tol=_TOL)
-    return (float(lower), float(upper)), (sign_l, sign_u)
+    return _invert(upper_tail, lo_t2, hi_t2, alpha / 2, 1 - alpha / 2)
