@@ -10,7 +10,9 @@ pre-render step (e.g. by the tests) computes and stores it itself, so the first 
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
+import subprocess
 import sys
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import yaml
 
 from .. import __version__
 
-__all__ = ["build_key", "load_build", "write_variables", "write_citation_metadata", "pre_render"]
+__all__ = ["build_key", "build_info", "load_build", "write_variables", "write_citation_metadata", "pre_render"]
 
 _CORE = Path(__file__).resolve().parents[1]
 
@@ -31,6 +33,18 @@ def build_key(data_dir) -> str:
         for p in files:
             h.update(str(p.relative_to(base)).encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()[:20]
+
+
+def build_info(root=".") -> dict:
+    """Version, data version and date, and the commit the site is built from."""
+    commit = os.environ.get("GITHUB_SHA", "")
+    if not commit:
+        try:
+            commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                                    timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            commit = ""
+    return {"metaprop_version": __version__, "commit": commit[:12] or "unknown"}
 
 
 def load_build(root=".", data_dir=None):
@@ -65,7 +79,6 @@ def write_variables(root, data) -> Path:
 
     Written with a YAML library, so that no value can add a key of its own.
     """
-    from .pages import build_info
 
     b = build_info(root)
     doc = {"data": {"version": str(data.version), "date": str(data.created)},

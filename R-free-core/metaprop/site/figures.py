@@ -207,7 +207,7 @@ def funnel_alt_text(fd: pd.DataFrame, sm: str) -> str:
             "10 studies it cannot be judged reliably.")
 
 
-def save(p, path, width=None, height=None) -> None:
+def save(p, path) -> None:
     """Save a plot deterministically (no timestamps, fixed SVG ids), as PNG or SVG by suffix."""
     import matplotlib
 

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
 from ..formatting import DASH, estimate_ci, interval, method_label
 from ..review.protocol import OUTCOMES, REPRODUCTIONS, SENSITIVITY_SETS, SUBGROUP
-from .build import load_build
+from .build import build_info, load_build
 from .tables import HtmlTable, show
 from .text import md_escape
 
@@ -30,18 +29,6 @@ def fmt_estimate(h: dict) -> str:
     if h.get("result") is None:
         return "not estimable: no study reports it"
     return estimate_ci(h["estimate"], h["ci_lower"], h["ci_upper"], scale=1, unit="%", ci_label="95% CI ")
-
-
-def build_info(root=".") -> dict:
-    """Version, data version and date, and the commit the site is built from."""
-    commit = os.environ.get("GITHUB_SHA", "")
-    if not commit:
-        try:
-            commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
-                                    timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            commit = ""
-    return {"metaprop_version": __version__, "commit": commit[:12] or "unknown"}
 
 
 def _quarto_version() -> str:
