@@ -177,7 +177,8 @@ def test_frictionless_agrees_data_is_valid():
         (d / "outcomes.csv").read_text().replace("study_id,outcome,events", "study_id,outcome,evnts", 1)),
      "outcomes.csv:1:"),
     (lambda d: (d / "datapackage.json").write_text(
-        (d / "datapackage.json").read_text().replace('"schema"', '"schemx"', 1)), "has no Table Schema fields"),
+        (d / "datapackage.json").read_text().replace('"schema"', '"schemx"', 1)),
+     "its Table Schema differs from the review's rules"),
     (lambda d: (d / "outcomes.csv").write_text(
         (d / "outcomes.csv").read_text() + '"unclosed,weaned,1,2,reported,x,y,\n'), "outcomes.csv:"),
 ])

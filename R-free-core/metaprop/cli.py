@@ -12,15 +12,16 @@ from .errors import MetapropError
 __all__ = ["main", "build_parser"]
 
 
-def _int_list(text: str) -> list[float]:
+def _int_list(text: str) -> list[int]:
+    """Comma-separated counts, read by the same rule as data/ (:func:`parse_count`)."""
+    from .review.csvfile import parse_count
+
     out = []
     for i, part in enumerate(text.split(",")):
-        part = part.strip()
         try:
-            out.append(float(part))
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"item {i + 1} {part!r} is not a number") from None
+            out.append(parse_count(part))
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(f"item {i + 1}: {exc}") from None
     return out
 
 

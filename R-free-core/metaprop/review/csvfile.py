@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import csv
 import io
-import math
+import re
 from pathlib import Path
 
 from ..errors import DataError
 
-__all__ = ["read_rows", "read_counts"]
+__all__ = ["read_rows", "read_counts", "parse_count"]
 
 
 def read_rows(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -49,19 +49,39 @@ def read_rows(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
+_INT = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+)")
+
+
+def parse_count(text: str) -> int:
+    """A count as data/ writes it: ASCII digits only, as validation's integer type reads it.
+
+    ``1e1``, ``10.0``, ``1_0`` and non-ASCII digits are refused (Python's ``int`` and ``float``
+    would take them). Raises ValueError with the reason; negative counts are the caller's check.
+    """
+    t = text.strip()
+    if _INT.fullmatch(t):
+        return int(t)
+    if _DECIMAL.fullmatch(t):
+        raise ValueError(f"{t!r} is not a whole number")
+    try:
+        float(t)
+    except ValueError:
+        raise ValueError(f"{t!r} is not a number") from None
+    raise ValueError(f"{t!r} is not written as a count (digits 0-9 only, e.g. 10)")
+
+
 def _count(path, line: int, col: str, cell: str) -> int:
     text = cell.strip()
     if text == "":
         raise DataError(f"{path}:{line}:{col}: empty cell; a count is required")
     try:
-        v = float(text)
-    except ValueError:
-        raise DataError(f"{path}:{line}:{col}: {text!r} is not a number") from None
-    if not math.isfinite(v) or v != int(v):
-        raise DataError(f"{path}:{line}:{col}: {text!r} is not a whole number")
+        v = parse_count(text)
+    except ValueError as exc:
+        raise DataError(f"{path}:{line}:{col}: {exc}") from None
     if v < 0:
         raise DataError(f"{path}:{line}:{col}: {text} is negative")
-    return int(v)
+    return v
 
 
 def read_counts(path):

@@ -14,6 +14,7 @@ import pandas as pd
 from ..errors import DataError
 from .csvfile import read_counts
 from .protocol import OUTCOMES, POPULATIONS
+from .schema import resource, resources
 
 __all__ = ["read_table_csv", "load", "StudyData", "POPULATIONS",
            "OUTCOMES", "study_label"]
@@ -75,10 +76,9 @@ class StudyData:
         self.published = frames["published"]
         self.studies["label"] = [study_label(r) for _, r in self.studies.iterrows()]
 
-    def fields(self, resource: str) -> list[dict]:
-        """Table Schema fields of one resource (for the data dictionary)."""
-        res = next(r for r in self.descriptor["resources"] if r["name"] == resource)
-        return res["schema"]["fields"]
+    def fields(self, name: str) -> list[dict]:
+        """Table Schema fields of one resource (for the data dictionary): the code's rules."""
+        return resource(name)["schema"]["fields"]
 
     def counts(self, outcome: str, population: str = "primary", *,
                drop_derived_from_percent: bool = False) -> pd.DataFrame:
@@ -145,7 +145,8 @@ def load(data_dir="data", *, check: bool = True) -> StudyData:
             raise DataError(f"{len(problems)} problem(s) in {data_dir}:\n{format_problems(problems)}")
     descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8-sig"))
     frames = {}
-    for res in descriptor["resources"]:
-        raw = pd.read_csv(data_dir / res["path"], dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    for res in resources():  # the code's rules, not the file's (metaprop.review.schema)
+        raw = pd.read_csv(data_dir / res["path"], dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                          sep=",", quotechar='"')
         frames[res["name"]] = _typed(raw, res["schema"]["fields"])
     return StudyData(data_dir, descriptor, frames)

@@ -1,4 +1,5 @@
-"""Validate ``data/``: the Table Schemas of ``datapackage.json`` (via frictionless) plus domain rules.
+"""Validate ``data/``: the review's Table Schemas (held by the code, :mod:`metaprop.review.schema`;
+checked with frictionless) plus domain rules.
 
 :func:`validate` never raises: whatever the bytes in the files, it returns a list of
 :class:`Problem`, each located as ``FILE:ROW:COLUMN: message`` with ROW the file's line number
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +20,11 @@ import pandas as pd
 __all__ = ["Problem", "validate", "format_problems", "DOMAIN_RULES"]
 
 DOMAIN_RULES = {
+    "text_safe": "text cells hold no control characters and do not begin with = + - @ (spreadsheet formulas)",
+    "numbers_finite": "number cells are finite (no Infinity, NaN)",
+    "counts_bounded": "counts are at most 10^7 (no study is larger)",
+    "header_clean": "header cells have no leading or trailing spaces",
+    "version_semver": "the data version is MAJOR.MINOR.PATCH",
     "events_le_total": "events must not exceed total",
     "total_le_n_crt": "an outcome's total must not exceed the study's n_crt",
     "year_not_future": "publication year must not be in the future",
@@ -52,20 +60,55 @@ def format_problems(problems) -> str:
 
 
 def _precheck(path: Path, label: str) -> list[Problem]:
-    """Byte-level faults that make a CSV unreadable: missing, empty, binary, not UTF-8."""
-    if not path.is_file():
+    """Faults found before parsing: not a regular file inside data/ (checked before any read),
+    missing, empty, binary, not UTF-8, a delimiter other than the comma."""
+    if path.is_symlink():
+        return [Problem(label, None, None, "is a symbolic link; data/ takes regular files only")]
+    if not path.exists():
         return [Problem(label, None, None, "file not found")]
+    if not path.is_file():
+        return [Problem(label, None, None, "is not a regular file")]
     raw = path.read_bytes()
     if not raw.replace(b"\xef\xbb\xbf", b"", 1).strip():
         return [Problem(label, None, None, "file is empty; a header line is required")]
     if b"\x00" in raw:
         return [Problem(label, None, None, "not a text CSV file (contains NUL bytes)")]
     try:
-        raw.decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         return [Problem(label, line, None, "not valid UTF-8 text (save the file as CSV UTF-8)")]
+    header = text.splitlines()[0] if text.splitlines() else ""
+    if "," not in header and any(d in header for d in (";", "\t", "|")):
+        return [Problem(label, 1, None, "columns must be separated by commas (CSV), not ';', tabs or '|'")]
     return []
+
+
+def _data_dir_problems(data_dir: Path) -> list[Problem]:
+    """Only regular, listed files in data/, none reached through a link: checked before any read."""
+    from .schema import resources
+
+    listed = {"datapackage.json", "CHANGELOG.md"} | {r["path"] for r in resources()}
+    out = []
+    if data_dir.is_symlink():
+        return [Problem(str(data_dir), None, None, "is a symbolic link; give the data folder itself")]
+    for base, dirs, files in os.walk(data_dir, followlinks=False):
+        for name in sorted(dirs + files):
+            path = Path(base) / name
+            rel = path.relative_to(data_dir).as_posix()
+            if path.is_symlink():
+                out.append(Problem(str(path), None, None, "is a symbolic link; data/ takes regular files only"))
+            elif path.is_dir():
+                if rel != "scripts":
+                    out.append(Problem(str(path), None, None, "unexpected folder in data/"))
+            elif not path.is_file():
+                out.append(Problem(str(path), None, None, "is not a regular file"))
+            elif rel not in listed and not (rel.startswith("scripts/") and rel.endswith(".py")):
+                out.append(Problem(str(path), None, None,
+                                   "file not listed in the data package (data/ holds its CSVs, "
+                                   "datapackage.json, CHANGELOG.md and scripts/*.py only)"))
+        dirs[:] = [d for d in dirs if not (Path(base) / d).is_symlink()]
+    return out
 
 
 def _message(err) -> str:
@@ -151,8 +194,47 @@ def _numeric(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce")
 
 
-def _domain_problems(frames: dict[str, pd.DataFrame], labels: dict) -> list[Problem]:
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NUMBER_TYPES = ("integer", "number")
+MAX_COUNT = 10**7
+
+
+def _cell_problems(frames: dict[str, pd.DataFrame], labels: dict) -> list[Problem]:
+    """Rules on every cell, from the code's Table Schemas: safe text, finite and bounded numbers."""
+    from .schema import resources
+
     out = []
+    for res in resources():
+        df = frames.get(res["name"])
+        if df is None:
+            continue
+        label = labels[res["name"]]
+        for col in df.columns:
+            if col != col.strip():
+                out.append(Problem(label, 1, col.strip(), f"header cell {col!r} has surrounding spaces"))
+        types = {f["name"]: f.get("type", "string") for f in res["schema"]["fields"]}
+        for col, kind in types.items():
+            if col not in df.columns:
+                continue
+            for line, v in df[col].items():
+                if not isinstance(v, str) or v == "":
+                    continue
+                if _CONTROL.search(v):
+                    out.append(Problem(label, line, col, "contains a control or bidirectional-override character"))
+                elif kind in _NUMBER_TYPES:
+                    x = pd.to_numeric(v.strip(), errors="coerce")
+                    if v.strip().lower().lstrip("+-") in ("inf", "infinity", "nan"):
+                        out.append(Problem(label, line, col, f"{v.strip()!r} is not a finite number"))
+                    elif pd.notna(x) and col in ("events", "total", "n_crt") and abs(x) > MAX_COUNT:
+                        out.append(Problem(label, line, col, f"{v.strip()} is larger than any study ({MAX_COUNT:,})"))
+                elif kind == "string" and v.lstrip()[:1] in ("=", "+", "-", "@"):
+                    out.append(Problem(label, line, col, f"text may not begin with {v.lstrip()[0]!r} "
+                                                         "(a spreadsheet would run it as a formula)"))
+    return out
+
+
+def _domain_problems(frames: dict[str, pd.DataFrame], labels: dict) -> list[Problem]:
+    out = _cell_problems(frames, labels)
     st = frames.get("studies")
     oc = frames.get("outcomes")
     if st is not None and {"year", "retracted", "inclusion"} <= set(st.columns):
@@ -222,21 +304,28 @@ def validate(data_dir="data") -> list[Problem]:
 
 
 def _validate(data_dir: Path) -> list[Problem]:
+    from .schema import package_problems, resources
+
     dp_label = str(data_dir / "datapackage.json")
     labels = {"_package": dp_label}
+    problems = _data_dir_problems(data_dir)
+    dp = data_dir / "datapackage.json"
+    if dp.is_symlink() or not dp.is_file():
+        return sorted(set(problems + ([] if dp.is_symlink() else [Problem(dp_label, None, None, "file not found")])))
     try:
-        descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8-sig"))
-        resources = descriptor["resources"]
-        names = [r["name"] for r in resources]
-        paths = [r["path"] for r in resources]
-        for r in resources:
-            if not isinstance(r.get("schema"), dict) or not r["schema"].get("fields"):
-                return [Problem(dp_label, None, None, f"resource {r['name']!r} has no Table Schema fields")]
-    except FileNotFoundError:
-        return [Problem(dp_label, None, None, "file not found")]
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as exc:
+        descriptor = json.loads(dp.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         return [Problem(dp_label, None, None, f"not a readable data package ({exc})")]
-    problems: list[Problem] = []
+    problems += [Problem(dp_label, None, None, m) for m in package_problems(descriptor)]
+    version = descriptor.get("version") if isinstance(descriptor, dict) else None
+    if not (isinstance(version, str) and re.fullmatch(r"\d+\.\d+\.\d+", version)):
+        problems.append(Problem(dp_label, None, "version", f"data version {version!r} is not MAJOR.MINOR.PATCH"))
+    # from here on, only the code's rules: names, paths and Table Schemas of metaprop.review.schema
+    descriptor = {"resources": [dict(r, profile="tabular-data-resource", format="csv", encoding="utf-8",
+                                     dialect={"delimiter": ",", "quoteChar": '"', "header": True})
+                                for r in resources()]}
+    names = [r["name"] for r in descriptor["resources"]]
+    paths = [r["path"] for r in descriptor["resources"]]
     skip: set[str] = set()
     frames: dict[str, pd.DataFrame] = {}
     for name, rel in zip(names, paths, strict=True):
