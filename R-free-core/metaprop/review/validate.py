@@ -35,6 +35,9 @@ DOMAIN_RULES = {
 }
 
 
+_CONTROL_ANY = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Problem:
     """One fault in one place. ``row`` is the file's line number (header = 1)."""
@@ -52,7 +55,9 @@ class Problem:
                 loc += f":{self.column}"
         elif self.column:
             loc += f"::{self.column}"
-        return f"{loc}: {self.message}"
+        # one line per problem, whatever the cell held: control characters shown escaped
+        message = _CONTROL_ANY.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), self.message)
+        return f"{loc}: {message}"
 
 
 def format_problems(problems) -> str:
@@ -196,7 +201,19 @@ def _numeric(s: pd.Series) -> pd.Series:
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _NUMBER_TYPES = ("integer", "number")
+_ASCII_INT = re.compile(r"[+-]?[0-9]+")
+_ASCII_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 MAX_COUNT = 10**7
+
+
+def _parses(v: str) -> bool:
+    """Python (and so frictionless) reads it as a number: then only the ASCII rule can refuse it;
+    text that is no number at all is frictionless' type error, reported once."""
+    try:
+        float(v.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def _cell_problems(frames: dict[str, pd.DataFrame], labels: dict) -> list[Problem]:
@@ -225,6 +242,12 @@ def _cell_problems(frames: dict[str, pd.DataFrame], labels: dict) -> list[Proble
                     x = pd.to_numeric(v.strip(), errors="coerce")
                     if v.strip().lower().lstrip("+-") in ("inf", "infinity", "nan"):
                         out.append(Problem(label, line, col, f"{v.strip()!r} is not a finite number"))
+                    elif (_parses(v) and
+                          not (_ASCII_INT if kind == "integer" else _ASCII_NUMBER).fullmatch(v.strip())):
+                        # the one rule of metaprop.review.csvfile.parse_count: no 1_0, no non-ASCII digits
+                        out.append(Problem(label, line, col, f"{v.strip()!r} is not written as "
+                                           f"{'a whole number' if kind == 'integer' else 'a number'} "
+                                           "(digits 0-9 only)"))
                     elif pd.notna(x) and col in ("events", "total", "n_crt") and abs(x) > MAX_COUNT:
                         out.append(Problem(label, line, col, f"{v.strip()} is larger than any study ({MAX_COUNT:,})"))
                 elif kind == "string" and v.lstrip()[:1] in ("=", "+", "-", "@"):

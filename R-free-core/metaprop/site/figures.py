@@ -52,6 +52,11 @@ def _ci_text(p, lo, hi) -> str:
     return f"{100 * p:5.1f} [{100 * lo:5.1f}; {100 * hi:5.1f}]"
 
 
+def _plain(text: str) -> str:
+    """Contributor text drawn as itself: matplotlib would read ``$...$`` as mathtext."""
+    return str(text).replace("$", r"\$")
+
+
 def heterogeneity_label(res: PoolResult) -> str:
     """'Heterogeneity: I^2 = 40%, tau^2 = 0.0026, Q = 6.67 (df = 4), p = 0.15' (R meta's line)."""
     if res.k < 2:
@@ -94,7 +99,7 @@ def forest_data(res: PoolResult) -> dict[str, pd.DataFrame]:
             (f"Proportion, % [{100 * res.level:g}% CI]", X_EST, header_y, "left", "bold"),
             ("Patients" if res.method == "GLMM" else "Weight", X_WEIGHT + 0.08, header_y, "right", "bold")]
     for _, s in studies.iterrows():
-        rows += [(s["study"], X_STUDY, s["y"], "left", "normal"),
+        rows += [(_plain(s["study"]), X_STUDY, s["y"], "left", "normal"),
                  (str(s["events"]), X_EVENTS, s["y"], "right", "normal"),
                  (str(s["total"]), X_TOTAL, s["y"], "right", "normal"),
                  (_ci_text(s["p"], s["lower"], s["upper"]), X_EST, s["y"], "left", "normal"),

@@ -182,7 +182,7 @@ class Site:
     def analysis_set_text(self, analysis_set: str, outcome: str) -> str:
         """'Cowburn 2005 (10/10), Herweg 2007 (9/10), ...': the counts a published analysis pooled."""
         c = self.data.counts(outcome, analysis_set)
-        return ", ".join(f"{r['label']} ({r['events']}/{r['total']})" for _, r in c.iterrows())
+        return ", ".join(f"{md_escape(r['label'])} ({r['events']}/{r['total']})" for _, r in c.iterrows())
 
     def unknowable(self) -> list[str]:
         """What cannot be rebuilt from public sources, one sentence per published result."""
@@ -249,7 +249,7 @@ class Site:
         miss = self.results.missing[outcome]
         if miss.empty:
             return "Every study in the primary analysis reports this outcome."
-        names = ", ".join(f"{r['label']} (n = {r['n_crt']})" for _, r in miss.iterrows())
+        names = ", ".join(f"{md_escape(r['label'])} (n = {r['n_crt']})" for _, r in miss.iterrows())
         return (f"{len(miss)} {'study' if len(miss) == 1 else 'studies'} of the primary analysis "
                 f"{'does' if len(miss) == 1 else 'do'} not report this outcome in the sources read: {names}. "
                 "A pull request with the count and its source will add them.")
