@@ -251,3 +251,48 @@ def test_hostile_label_is_escaped_in_page_text(copy_of_data):
     assert "<script>" not in sentence and "&lt;script&gt;" in sentence
     html = study_table(site.data).as_raw_html()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
+
+
+def test_sigterm_leaves_no_partial_results(tmp_path):
+    """SIGTERM while `metaprop results` writes: the old results/ stays as it was, no temporary
+    folder is left behind (they are also git-ignored: .metaprop-*/)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "old.txt").write_text("previous run")
+    proc = subprocess.Popen([sys.executable, "-m", "metaprop", "results", "--data-dir", str(DATA), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(tmp_path.glob(".metaprop-*")):
+        time.sleep(0.02)
+    assert list(tmp_path.glob(".metaprop-*")), "the writer never started"
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert not list(tmp_path.glob(".metaprop-*"))
+    assert sorted(p.name for p in out.iterdir()) == ["old.txt"]
+    assert ".metaprop-*/" in (ROOT / ".gitignore").read_text()
+
+
+def test_pr_comment_updater_edits_only_the_bots_comment():
+    """The jq filter of .github/scripts/upsert_comment.sh, run on comments where a user copied the
+    marker first: only the bot's own comment is chosen."""
+    import re
+    import subprocess
+
+    jq = shutil.which("jq")
+    if jq is None:
+        pytest.skip("jq not installed (GitHub's runners have it)")
+    script = (ROOT / ".github/scripts/upsert_comment.sh").read_text()
+    filt = re.search(r'--jq "(.*?)" \| head', script, flags=re.S).group(1).replace('\\"', '"')
+    filt = filt.replace("${marker}", "<!-- metaprop-compare -->")
+    comments = [{"id": 1, "user": {"login": "mallory", "type": "User"}, "body": "<!-- metaprop-compare --> hi"},
+                {"id": 2, "user": {"login": "github-actions[bot]", "type": "Bot"}, "body": "unrelated"},
+                {"id": 3, "user": {"login": "github-actions[bot]", "type": "Bot"},
+                 "body": "<!-- metaprop-compare -->\n### table"}]
+    out = subprocess.run([jq, filt], input=json.dumps(comments), capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["3"]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
+import threading
 
 from .engine.options import OPTIONS, choices_text
 from .errors import MetapropError
@@ -194,7 +196,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminate(signum, frame):
+    """SIGTERM as an exception, so that every ``finally`` runs: temporary results folders are
+    removed and the previous results/ stays whole (SIGINT already raises KeyboardInterrupt)."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

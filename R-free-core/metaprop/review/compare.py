@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import DataError, MetapropError
+from ..errors import MetapropError
 from ..formatting import estimate_ci
 from .data import StudyData, load
 from .outputs import fit_sets, summary_frame
@@ -46,16 +46,32 @@ def compare_data(base: StudyData | None, head: StudyData) -> pd.DataFrame:
     return out
 
 
+def _verified_commit(ref: str, repo: str) -> str:
+    """The commit ``ref`` names, checked before any other git call: a ref is never read as an
+    option (``--end-of-options``), and anything that is not a commit is refused."""
+    try:
+        out = subprocess.run(["git", "-C", repo, "rev-parse", "--verify", "--quiet", "--end-of-options",
+                              f"{ref}^{{commit}}"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise MetapropError(f"cannot run git to read ref {ref!r}: {exc}") from None
+    sha = out.stdout.strip()
+    if out.returncode != 0 or len(sha) not in (40, 64) or not all(c in "0123456789abcdef" for c in sha):
+        raise MetapropError(f"{ref!r} is not a commit in this repository")
+    return sha
+
+
 def _data_at_ref(ref: str, data_dir: str, repo: str, dest: Path) -> Path:
     """Extract ``data_dir`` as it is at ``ref`` into ``dest`` with ``git archive``."""
+    sha = _verified_commit(ref, repo)
     try:
-        archive = subprocess.run(["git", "-C", repo, "archive", "--format=tar", ref, data_dir],
-                                 capture_output=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError) as exc:
+        archive = subprocess.run(["git", "-C", repo, "archive", "--format=tar", sha, "--", data_dir],
+                                 capture_output=True, check=True, timeout=120).stdout
+        subprocess.run(["tar", "-x", "--no-same-owner", "-C", str(dest)], input=archive, check=True,
+                       capture_output=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:
         detail = getattr(exc, "stderr", b"") or b""
         raise MetapropError(f"cannot read {data_dir}/ at git ref {ref!r}: "
                             f"{detail.decode(errors='replace').strip() or exc}") from None
-    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest / data_dir
 
 
@@ -66,7 +82,7 @@ def compare_ref(base_ref: str, data_dir: str = "data", repo: str = ".") -> pd.Da
         base_dir = _data_at_ref(base_ref, data_dir, repo, Path(tmp))
         try:
             base = load(base_dir)
-        except DataError:
+        except Exception:  # any failure to read the base: "the base does not validate", never a traceback
             base = None
     table = compare_data(base, head)
     table.attrs["base_ref"] = base_ref
