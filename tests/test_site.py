@@ -36,12 +36,45 @@ if QUARTO is None:
 playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make setup)")
 
 
+# A contributor's author name that is HTML (valid data: only formulas and control characters are
+# refused): the study label built from it must reach every page as text. Cowburn 2005 lacks
+# 12-month survival, so the label is in that page's "missing" sentence.
+HOSTILE_AUTHOR = "<script>window.__pwned=1</script><img/src=x/onerror=window.__pwned=2>"
+HOSTILE_LABEL = HOSTILE_AUTHOR + " 2005"
+
+
+def _project_copy(dest: Path) -> Path:
+    """The working tree (tracked and untracked, not ignored files), with the hostile author."""
+    import csv
+    import io
+
+    files = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-co", "--exclude-standard"], capture_output=True,
+                           text=True, check=True).stdout.splitlines()
+    for rel in files:
+        src = ROOT / rel
+        if src.is_file():
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    studies = dest / "data" / "studies.csv"
+    rows = list(csv.reader(io.StringIO(studies.read_text(encoding="utf-8"), newline="")))
+    col = rows[0].index("first_author")
+    row = next(r for r in rows[1:] if r[0] == "cowburn2005")
+    row[col] = HOSTILE_AUTHOR
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows(rows)
+    studies.write_text(buf.getvalue(), encoding="utf-8")
+    return dest
+
+
 @pytest.fixture(scope="session")
 def rendered(tmp_path_factory) -> tuple[Path, str]:
-    """Render the whole site once into a temporary folder; return (folder, Quarto's output)."""
+    """Render the whole site once, from a copy of the project whose data hold one hostile (valid)
+    author name, into a temporary folder; return (folder, Quarto's output)."""
     out = tmp_path_factory.mktemp("site")
-    env = dict(os.environ, QUARTO_PYTHON=sys.executable)
-    proc = subprocess.run([QUARTO, "render", "--output-dir", str(out)], cwd=ROOT, env=env, capture_output=True,
+    project = _project_copy(tmp_path_factory.mktemp("project"))
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
+    env = dict(os.environ, QUARTO_PYTHON=sys.executable, GITHUB_SHA=commit.strip())
+    proc = subprocess.run([QUARTO, "render", "--output-dir", str(out)], cwd=project, env=env, capture_output=True,
                           text=True, timeout=900)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
@@ -103,7 +136,8 @@ MEASURE = """() => {
   }
   const broken = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);
   return {wide, broken, pageWidth: document.documentElement.scrollWidth, view: window.innerWidth,
-          text: document.body.innerText, footer: (document.querySelector('.nav-footer') || {}).innerText || ''};
+          text: document.body.innerText, footer: (document.querySelector('.nav-footer') || {}).innerText || '',
+          pwned: window.__pwned || 0};
 }"""
 
 
@@ -170,3 +204,11 @@ def test_home_shows_the_core_headline_and_the_build(visits):
         assert S.estimate(outcome) in home["text"], outcome
     assert f"Data version {S.data.version}" in home["footer"]
     assert build_info(ROOT)["commit"] in home["footer"]
+
+
+def test_contributor_text_shows_as_text_never_runs(visits):
+    """The hostile author's label is on the 12-month survival page as visible text, and neither its
+    script nor its onerror handler ran on any page (issue 9)."""
+    assert {k: m["pwned"] for k, m in visits.items() if m["pwned"]} == {}
+    page = visits[("analysis/survival-12mo.html", 1280)]
+    assert HOSTILE_LABEL in page["text"]

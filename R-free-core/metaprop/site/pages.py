@@ -18,7 +18,7 @@ from ..formatting import DASH, estimate_ci, interval, method_label
 from ..review.protocol import OUTCOMES, REPRODUCTIONS, SENSITIVITY_SETS, SUBGROUP
 from .build import build_info, load_build
 from .tables import HtmlTable, show
-from .text import md_escape
+from .text import MarkdownText, md_escape
 
 __all__ = ["Site", "build_info", "software_versions", "software_table", "fmt_estimate", "SvgFigure"]
 
@@ -182,7 +182,8 @@ class Site:
     def analysis_set_text(self, analysis_set: str, outcome: str) -> str:
         """'Cowburn 2005 (10/10), Herweg 2007 (9/10), ...': the counts a published analysis pooled."""
         c = self.data.counts(outcome, analysis_set)
-        return ", ".join(f"{md_escape(r['label'])} ({r['events']}/{r['total']})" for _, r in c.iterrows())
+        return MarkdownText(", ".join(f"{md_escape(r['label'])} ({r['events']}/{r['total']})"
+                                      for _, r in c.iterrows()))
 
     def unknowable(self) -> list[str]:
         """What cannot be rebuilt from public sources, one sentence per published result."""
@@ -249,10 +250,12 @@ class Site:
         miss = self.results.missing[outcome]
         if miss.empty:
             return "Every study in the primary analysis reports this outcome."
+        # Markdown with every label escaped (tests/test_site.py renders a label made of HTML
+        # and checks in Chromium that it shows as text)
         names = ", ".join(f"{md_escape(r['label'])} (n = {r['n_crt']})" for _, r in miss.iterrows())
-        return (f"{len(miss)} {'study' if len(miss) == 1 else 'studies'} of the primary analysis "
-                f"{'does' if len(miss) == 1 else 'do'} not report this outcome in the sources read: {names}. "
-                "A pull request with the count and its source will add them.")
+        return MarkdownText(f"{len(miss)} {'study' if len(miss) == 1 else 'studies'} of the primary analysis "
+                            f"{'does' if len(miss) == 1 else 'do'} not report this outcome in the sources read: "
+                            f"{names}. A pull request with the count and its source will add them.")
 
     def egger_sentence(self, outcome: str) -> str:
         if outcome not in self.results.egger:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["md_escape", "html_escape"]
+__all__ = ["md_escape", "html_escape", "MarkdownText"]
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~^$@=:\"'])")
 
@@ -30,3 +30,17 @@ def md_escape(text) -> str:
     'Smith\\* 2010 \\$x\\$'
     """
     return _MD_SPECIAL.sub(r"\\\1", html_escape(str(text)).replace("&#x27;", "'").replace("&quot;", '"'))
+
+
+class MarkdownText(str):
+    """A sentence for an inline ``{python}`` expression, given to Quarto as Markdown.
+
+    Quarto inserts a plain ``str`` result with only partial escaping (an ``<img/...>`` in it became
+    an element); build these with :func:`md_escape` around every text from ``data/`` instead, and
+    Quarto renders the escapes back to the literal characters.
+    """
+
+    __slots__ = ()
+
+    def _repr_markdown_(self) -> str:
+        return str(self)
