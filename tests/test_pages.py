@@ -6,7 +6,9 @@ build/pages/ so that they can be looked at.
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 
 import pytest
 import yaml
@@ -33,6 +35,9 @@ def test_every_page_is_in_the_site():
     assert {p.stem for p in PAGES} == expected
 
 
+@pytest.mark.skipif(shutil.which("quarto") is not None and os.environ.get("METAPROP_PAGES_WITH_QUARTO") != "1",
+                    reason="quarto is on the PATH: tests/test_site.py renders and checks every page for real "
+                           "(set METAPROP_PAGES_WITH_QUARTO=1 to run this too)")
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.stem)
 def test_page_runs_like_quarto(page):
     run = run_page(page)

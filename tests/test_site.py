@@ -73,7 +73,8 @@ def rendered(tmp_path_factory) -> tuple[Path, str]:
     out = tmp_path_factory.mktemp("site")
     project = _project_copy(tmp_path_factory.mktemp("project"))
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True).stdout
-    env = dict(os.environ, QUARTO_PYTHON=sys.executable, GITHUB_SHA=commit.strip())
+    # the copy uses this checkout's environment (its pre-render step is `make prerender`)
+    env = dict(os.environ, QUARTO_PYTHON=sys.executable, GITHUB_SHA=commit.strip(), VENV=str(ROOT / ".venv"))
     proc = subprocess.run([QUARTO, "render", "--output-dir", str(out)], cwd=project, env=env, capture_output=True,
                           text=True, timeout=900)
     log = proc.stdout + proc.stderr
@@ -204,6 +205,14 @@ def test_home_shows_the_core_headline_and_the_build(visits):
         assert S.estimate(outcome) in home["text"], outcome
     assert f"Data version {S.data.version}" in home["footer"]
     assert build_info(ROOT)["commit"] in home["footer"]
+
+
+def test_no_page_shows_nan_or_none(visits):
+    """What tests/test_pages.py checks of inline values without Quarto, on the rendered pages."""
+    import re
+
+    bad = {k: re.findall(r"\b(?:nan|NaN|None)\b", m["text"]) for k, m in visits.items()}
+    assert not {k: v for k, v in bad.items() if v}
 
 
 def test_contributor_text_shows_as_text_never_runs(visits):
