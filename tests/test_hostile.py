@@ -298,3 +298,43 @@ def test_pr_comment_updater_edits_only_the_bots_comment():
                  "body": "<!-- metaprop-compare -->\n### table"}]
     out = subprocess.run([jq, filt], input=json.dumps(comments), capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["3"]
+
+
+def test_compare_refuses_a_ref_that_is_not_a_commit(run_cli, tmp_path):
+    """A ref starting with '-' never reaches git as an option (it once truncated a file)."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    for ref in (f"--output={victim}", "-h", "no-such-branch", "HEAD:data"):
+        code, _, err = run_cli("compare", "--repo", ROOT, "--", ref)
+        assert code == 2 and "is not a commit" in err and "Traceback" not in err, (ref, err)
+    assert victim.read_text() == "keep me"
+
+
+@pytest.mark.parametrize("count", ["1e1", "10.0", "1_0", "\u0661\u0660", "\uff11\uff10"])
+def test_pool_reads_counts_by_the_data_rule(count, run_cli, tmp_path):
+    """`metaprop pool` once read 1e1, 10.0, 1_0 and Arabic-Indic digits as 10; validate refuses them."""
+    code, _, err = run_cli("pool", "--events", f"{count},3", "--total", "20,10")
+    assert code == 2 and "item 1" in err and "Traceback" not in err
+    f = tmp_path / "s.csv"
+    f.write_text(f"events,total\n{count},20\n3,10\n", encoding="utf-8")
+    code, _, err = run_cli("pool", f)
+    assert code == 2 and ":2:events:" in err
+
+
+def test_compare_with_a_base_that_does_not_validate(run_cli, tmp_path):
+    """A base whose data package lacks a resource: "the base does not validate", never a traceback."""
+    import subprocess
+
+    repo = tmp_path / "repo"
+    shutil.copytree(DATA, repo / "data", symlinks=True)
+    git = ["git", "-C", str(repo), "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    desc = json.loads((repo / "data/datapackage.json").read_text())
+    desc["resources"].pop()
+    (repo / "data/datapackage.json").write_text(json.dumps(desc))
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "base"], check=True)
+    shutil.copy2(DATA / "datapackage.json", repo / "data/datapackage.json")
+    code, out, err = run_cli("compare", "HEAD", "--repo", repo, "--data-dir", "data")
+    assert code == 0 and "Traceback" not in err, err
+    assert "do not validate" in out
