@@ -187,8 +187,9 @@ def sensitivity_table(df: pd.DataFrame, first: str, title: str) -> GT:
 def sensitivity_frame_rows(df: pd.DataFrame, first: str) -> pd.DataFrame:
     """Display rows for a tidy sensitivity frame: label, k, estimate (CI), tau^2, I^2, note."""
     return pd.DataFrame({
-        first.capitalize(): [("none (all studies)" if v is None or (isinstance(v, float) and v != v) else str(v))
-                             for v in df[first]], "k": df["k"],
+        # leave-one-out: the engine's last row pools all studies (its label is a placeholder)
+        first.capitalize(): [str(v) for v in df[first]][:-1] + (
+            ["none (all studies)"] if first == "omitted" else [str(df[first].iloc[-1])]), "k": df["k"],
         "Estimate, % (95% CI)": [estimate_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"],
                                                                          df["ci_upper"], strict=True)],
         "\u03c4\u00b2": df["tau2"].map(lambda v: DASH if pd.isna(v) else f"{v:.4f}"),
