@@ -218,6 +218,13 @@ def _weighted_sums_small(yi: list, vi: list):
 
 def _loglik(yi, vi, t2: float, reml: bool) -> float:
     """(Restricted) log-likelihood of the normal random-effects model, up to a constant."""
+    if len(yi) <= 32:  # plain floats for a few studies (numpy's per-call overhead dominates)
+        w = [1.0 / (v + t2) for v in vi]
+        sw = sum(w)
+        mu = sum(a * y for a, y in zip(w, yi, strict=True)) / sw
+        out = -0.5 * sum(math.log(v + t2) for v in vi) - 0.5 * sum(
+            a * (y - mu) ** 2 for a, y in zip(w, yi, strict=True))
+        return out - 0.5 * math.log(sw) if reml else out
     w = 1.0 / (vi + t2)
     mu = np.sum(w * yi) / np.sum(w)
     out = -0.5 * np.sum(np.log(vi + t2)) - 0.5 * np.sum(w * (yi - mu) ** 2)
