@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import DataError
 
-__all__ = ["read_rows", "read_counts", "parse_count"]
+__all__ = ["read_rows", "read_counts", "parse_count", "read_table"]
 
 
 def read_rows(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -109,3 +109,14 @@ def read_counts(path):
     labels = [cells[header.index("study")] for _, cells in rows] if "study" in header else None
     extra = {h: [cells[i] for _, cells in rows] for i, h in enumerate(header) if h not in ("events", "total")}
     return events, total, labels, extra
+
+
+def read_table(path):
+    """A data/ CSV as text cells (pandas, strings only, nothing parsed), with the file's line numbers
+    as index (header = line 1): what validation checks is exactly what the analysis then types.
+    The CSV rules are the code's: UTF-8 (a BOM allowed), comma, double quote."""
+    import pandas as pd
+
+    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=",", quotechar='"')
+    df.index = pd.RangeIndex(2, len(df) + 2, name="line")
+    return df

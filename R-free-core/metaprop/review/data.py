@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
-from .csvfile import read_counts
+from .csvfile import read_counts, read_table
 from .protocol import OUTCOMES, POPULATIONS
 from .schema import resource, resources
 
@@ -146,7 +146,6 @@ def load(data_dir="data", *, check: bool = True) -> StudyData:
     descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8-sig"))
     frames = {}
     for res in resources():  # the code's rules, not the file's (metaprop.review.schema)
-        raw = pd.read_csv(data_dir / res["path"], dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                          sep=",", quotechar='"')
+        raw = read_table(data_dir / res["path"]).reset_index(drop=True)
         frames[res["name"]] = _typed(raw, res["schema"]["fields"])
     return StudyData(data_dir, descriptor, frames)

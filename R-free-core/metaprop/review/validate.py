@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .csvfile import read_table
+
 __all__ = ["Problem", "validate", "format_problems", "DOMAIN_RULES"]
 
 DOMAIN_RULES = {
@@ -189,12 +191,6 @@ def _schema_problems(descriptor: dict, data_dir: Path, skip: set[str], labels: d
     return out
 
 
-def _read(path: Path) -> pd.DataFrame:
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    df.index = pd.RangeIndex(2, len(df) + 2, name="line")
-    return df
-
-
 def _numeric(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce")
 
@@ -360,7 +356,7 @@ def _validate(data_dir: Path) -> list[Problem]:
             skip.add(name)
             continue
         try:
-            frames[name] = _read(data_dir / rel)
+            frames[name] = read_table(data_dir / rel)
         except Exception:  # ragged or malformed: frictionless locates it below
             pass
     problems += _schema_problems(descriptor, data_dir, skip, labels)
