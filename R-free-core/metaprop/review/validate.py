@@ -146,7 +146,8 @@ def _message(err) -> str:
     if kind == "incorrect-label":
         return f"column {label!r} where the schema expects {field!r}"
     if kind == "extra-label":
-        return f"unknown column {label!r} (not in the schema; add it to datapackage.json first)"
+        return (f"unknown column {label!r} (not in the review's schema, metaprop/review/schema.json; "
+                "new columns are a change of rules, made in the code and datapackage.json together)")
     if kind == "duplicate-label":
         return f"column {label!r} appears twice"
     if kind == "blank-label":
