@@ -72,7 +72,7 @@ def test_glmm_falls_back_to_random_effects_with_note_when_not_converged(monkeypa
     -> b = -0.042838556584, se = 0.705847183177, tau2 = 1.351410145394."""
     from metaprop.engine import glmm
 
-    monkeypatch.setattr(glmm, "_fit", lambda x, n: {"mu": float("nan"), "tau": float("nan"), "se": float("nan"),
+    monkeypatch.setattr(glmm, "_fit", lambda *args: {"mu": float("nan"), "tau": float("nan"), "se": float("nan"),
                                                      "converged": False, "message": "forced",
                                                      "iterations": 100, "gradient": float("nan")})
     with warnings.catch_warnings(record=True) as caught:

@@ -203,20 +203,11 @@ def glmm_loglik(mu: float, tau: float, x, n, modes=None) -> float:
     """
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
-    const = special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)
+    const = float(np.sum(special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)))
     if tau <= 1e-12:
-        return float(np.sum(const + _binom_ll(x, n, np.full_like(x, mu))))
-    t2 = tau * tau
-    u = conditional_modes(mu, t2, x, n, modes)
-    if modes is not None:
-        modes[:] = u
-    p = special.expit(mu + u)
-    sigma = 1.0 / np.sqrt(n * p * (1 - p) + 1.0 / t2)
-    uu = u[:, None] + math.sqrt(2.0) * sigma[:, None] * NODES[None, :]
-    g = (_binom_ll(x[:, None], n[:, None], mu + uu)
-         - uu**2 / (2 * t2) - 0.5 * math.log(2 * math.pi * t2))
-    li = special.logsumexp(g + _LOG_WZ[None, :], axis=1) + np.log(math.sqrt(2.0) * sigma)
-    return float(np.sum(const + li))
+        return const + float(np.sum(_binom_ll(x, n, np.full_like(x, mu))))
+    # the same quadrature the optimiser uses, so that what is tested is what is fitted
+    return const + glmm_loglik_derivs(mu, tau, x, n, modes)[0]
 
 
 class _Jet:
@@ -401,11 +392,11 @@ def _newton(x, n, mu, tau, max_iter=100, tol=1e-10):
     return mu, tau, ll, g, h, max_iter, False
 
 
-def _fit(x, n):
-    """ML fit by Newton's method; returns a dict with mu, tau, se, converged, message,
-    iterations and gradient norm."""
+def _fit(x, n, yi, vi):
+    """ML fit by Newton's method, started from the inverse-variance DL fit of the continuity-
+    corrected logits ``yi, vi``; returns a dict with mu, tau, se, converged, message, iterations
+    and gradient norm."""
     mu_b, ll_b, curv = _boundary(x, n)
-    yi, vi, _ = escalc(x, n, "PLOGIT")
     t2_iv, iv = random_effects(yi, vi, "DL")
     starts = [(iv.te, max(math.sqrt(t2_iv), 0.3)), (mu_b, 1.5), (mu_b, 0.1)]
     best, iterations = None, 0
@@ -451,6 +442,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     n = np.asarray(n, dtype=float)
     k = len(x)
     notes = []
+    yc, vc, _ = escalc(x, n, "PLOGIT")  # continuity-corrected logits: start values, weights shown
     # common-effect logistic model, as R's glm() fits it for R meta and metafor (method = "EE")
     te_ce, se_ce, _, _ = glm_intercept(x, n)
     common = wald(te_ce, se_ce, level)
@@ -464,7 +456,6 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
                 f"{pbar:.0%}, confidence interval 0% to 100%); tau^2 is set to 0.")
         warnings.warn(note, ConvergenceWarning, stacklevel=3)
         nan = float("nan")
-        yc, vc, _ = escalc(x, n, "PLOGIT")
         h, h_ci, i2, i2_ci = heterogeneity_h_i2(0.0, k, level)
         pi = prediction_interval(common.te, common.se, 0.0, k, prediction_df, level) if k > 1 else (
             (common.lower, common.upper) if convention == "meta" else (nan, nan))
@@ -491,10 +482,9 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         mu, tau, se, converged, msg = common.te, 0.0, common.se, True, ""
         notes.append("Only one study: its own estimate is reported; no heterogeneity statistics.")
     else:
-        fit = _fit(x, n)
+        fit = _fit(x, n, yc, vc)
         mu, tau, se, converged, msg = fit["mu"], fit["tau"], fit["se"], fit["converged"], fit["message"]
         iterations, gradient = fit["iterations"], fit["gradient"]
-    yc, vc, _ = escalc(x, n, "PLOGIT")
     if not converged or not math.isfinite(se):
         # never the common-effect model: a random-effects model that can always be fitted
         t2_iv, fallback = random_effects(yc, vc, "ML", level=level)
