@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import math
 
+from .measures import SM
 from .tau2 import TAU2_LABEL
 
 __all__ = ["format_pool", "fmt_p"]
 
-_TRANSFORMATION = {"PLOGIT": "Logit transformation", "PRAW": "Untransformed proportions",
-                   "PAS": "Arcsine transformation", "PFT": "Freeman-Tukey double arcsine transformation"}
 _TAU_CI = {"QP": "Q-Profile method", "J": "Jackson method"}
+
+
+def _transformation(sm: str) -> str:
+    """'Logit transformation', as R meta's print names it: the measure's own label."""
+    label = SM[sm].label
+    return label[0].upper() + label[1:]
 
 
 def fmt_p(p: float) -> str:
@@ -92,7 +97,7 @@ def _details(r) -> list[str]:
         out.append("- Prediction interval based on " + {
             "k-1": f"t-distribution (df = {r.k - 1})", "k-2": f"t-distribution (df = {r.k - 2})",
             "z": "standard normal distribution"}[r.prediction_df])
-    out.append(f"- {_TRANSFORMATION[r.sm]}")
+    out.append(f"- {_transformation(r.sm)}")
     if r.method != "GLMM" and any(r.corrected):
         out.append(f"- Continuity correction of {r.incr:g} in studies with zero cell frequencies")
     return out
@@ -147,7 +152,7 @@ def format_pool(r) -> str:
     else:
         lines.append("")
         lines.append("Details:")
-    lines += _details(r) if r.k > 1 else [f"- {_TRANSFORMATION[r.sm]}"]
+    lines += _details(r) if r.k > 1 else [f"- {_transformation(r.sm)}"]
     lines.append("")
     lines.append("Also reported by metaprop:")
     lines.append(f"- {'Clopper-Pearson' if r.method_ci == 'CP' else r.method_ci} confidence interval for "
