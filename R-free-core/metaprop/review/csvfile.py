@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..errors import DataError
 
-__all__ = ["read_rows", "read_counts", "parse_count", "read_table"]
+__all__ = ["read_rows", "read_counts", "parse_count", "read_table", "INTEGER_TEXT", "NUMBER_TEXT"]
 
 
 def read_rows(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
@@ -49,7 +49,10 @@ def read_rows(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     return header, rows
 
 
-_INT = re.compile(r"[+-]?[0-9]+")
+#: how data/ writes numbers: ASCII digits only (Python's int() and float() also take 1_0, 1e1
+#: and non-ASCII digits); validation applies the same patterns to integer and number cells
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]+")
+NUMBER_TEXT = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _DECIMAL = re.compile(r"[+-]?([0-9]+\.[0-9]*|\.[0-9]+)")
 
 
@@ -60,7 +63,7 @@ def parse_count(text: str) -> int:
     would take them). Raises ValueError with the reason; negative counts are the caller's check.
     """
     t = text.strip()
-    if _INT.fullmatch(t):
+    if INTEGER_TEXT.fullmatch(t):
         return int(t)
     if _DECIMAL.fullmatch(t):
         raise ValueError(f"{t!r} is not a whole number")

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .csvfile import read_table
+from .csvfile import INTEGER_TEXT, NUMBER_TEXT, read_table
 
 __all__ = ["Problem", "validate", "format_problems", "DOMAIN_RULES"]
 
@@ -37,7 +37,8 @@ DOMAIN_RULES = {
 }
 
 
-_CONTROL_ANY = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_BIDI_AND_C1 = "\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"  # C1 controls, separators, bidi overrides
+_CONTROL_ANY = re.compile(f"[\x00-\x1f{_BIDI_AND_C1}]")
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -196,10 +197,8 @@ def _numeric(s: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce")
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(f"[\x00-\x08\x0b-\x1f{_BIDI_AND_C1}]")  # in cells: all but tab and line feed
 _NUMBER_TYPES = ("integer", "number")
-_ASCII_INT = re.compile(r"[+-]?[0-9]+")
-_ASCII_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 MAX_COUNT = 10**7
 
 
@@ -240,7 +239,7 @@ def _cell_problems(frames: dict[str, pd.DataFrame], labels: dict) -> list[Proble
                     if v.strip().lower().lstrip("+-") in ("inf", "infinity", "nan"):
                         out.append(Problem(label, line, col, f"{v.strip()!r} is not a finite number"))
                     elif (_parses(v) and
-                          not (_ASCII_INT if kind == "integer" else _ASCII_NUMBER).fullmatch(v.strip())):
+                          not (INTEGER_TEXT if kind == "integer" else NUMBER_TEXT).fullmatch(v.strip())):
                         # the one rule of metaprop.review.csvfile.parse_count: no 1_0, no non-ASCII digits
                         out.append(Problem(label, line, col, f"{v.strip()!r} is not written as "
                                            f"{'a whole number' if kind == 'integer' else 'a number'} "
