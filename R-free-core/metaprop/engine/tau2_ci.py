@@ -31,20 +31,6 @@ __all__ = ["tau2_ci_qprofile", "tau2_ci_jackson", "ruben"]
 _TOL = float(np.finfo(float).eps ** 0.25)
 
 
-def _generalised_q(yi, vi):
-    """``t2 -> Q(t2)``: :func:`metaprop.engine.tau2.q_stat`, in plain floats for a few studies
-    (faster than numpy's per-call overhead; the search evaluates it about 20 times)."""
-    if len(yi) > 32:
-        return lambda t2: q_stat(yi, vi, t2)
-    yl, vl = yi.tolist(), vi.tolist()
-
-    def q(t2):
-        w = [1.0 / (v + t2) for v in vl]
-        mu = sum(a * y for a, y in zip(w, yl, strict=True)) / sum(w)
-        return sum(a * (y - mu) ** 2 for a, y in zip(w, yl, strict=True))
-    return q
-
-
 def tau2_ci_qprofile(yi, vi, tau2: float, level: float = 0.95):
     """Q-profile interval for tau^2, as metafor ``confint(rma(yi, vi), type = "QP")``.
 
@@ -60,11 +46,10 @@ def tau2_ci_qprofile(yi, vi, tau2: float, level: float = 0.95):
         return (float("nan"), float("nan")), ("", "")
     alpha = 1 - level
     lo_t2, hi_t2 = min(0.0, tau2), max(100.0, 10 * tau2, 0.0)
-    q = _generalised_q(yi, vi)
     crit_u = float(special.chdtri(k - 1, alpha / 2))        # upper alpha/2 quantile
     crit_l = float(special.chdtri(k - 1, 1 - alpha / 2))    # lower alpha/2 quantile
     # Q decreases in tau^2: invert -Q, whose targets are -crit_u (lower limit) and -crit_l (upper)
-    return _invert(lambda t: -q(t), lo_t2, hi_t2, -crit_u, -crit_l)
+    return _invert(lambda t: -q_stat(yi, vi, t), lo_t2, hi_t2, -crit_u, -crit_l)
 
 
 def _invert(h, lo_t2: float, hi_t2: float, at_lower: float, at_upper: float):
