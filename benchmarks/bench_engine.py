@@ -20,7 +20,9 @@ Not a test: timings belong to a machine, not to a pass/fail.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -228,12 +230,12 @@ def main() -> int:
         print("Rscript not found: timing metaprop only (install R with metafor to compare).")
     cs = cases()
     report = {"machine": {"python": platform.python_version(), "platform": platform.platform(),
-                          "cpus": __import__("os").cpu_count()},
+                          "cpus": os.cpu_count()},
               "R": None, "targets": TARGETS, "inprocess": {}}
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for load in ("idle",) + (() if args.no_busy else ("busy",)):
-            with Busy() if load == "busy" else _null():
+            with Busy() if load == "busy" else contextlib.nullcontext():
                 py = time_python(cs)
                 r, versions = time_r(rscript, cs, tmp) if rscript else ({}, None)
             report["R"] = versions
@@ -250,14 +252,6 @@ def main() -> int:
     print(table(report))
     print("\n".join(report["checks"]))
     return 0
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 if __name__ == "__main__":
