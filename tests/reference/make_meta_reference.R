@@ -100,4 +100,8 @@ meta_out <- list(
                  "listed per case; values on the sm scale unless named p_*; study_p_* are the",
                  "back-transformed study CIs; print (some cases) is print(m, digits = 4, prediction = TRUE).")),
   cases = cases)
-writeLines(toJSON(meta_out, auto_unbox = TRUE, digits = I(17), na = "null", null = "null", pretty = TRUE), out)
+# one case per line: the file stays a few hundred lines and a changed case is a one-line diff
+js <- function(v, ...) toJSON(v, auto_unbox = TRUE, digits = I(17), na = "null", null = "null", ...)
+writeLines(c("{", paste0('"provenance": ', js(meta_out$provenance, pretty = TRUE), ","), '"cases": [',
+             paste(vapply(meta_out$cases, function(cs) as.character(js(cs)), ""), collapse = ",\n"), "]", "}"),
+           out)
