@@ -18,7 +18,7 @@ from . import dist
 from .results import Estimate
 from .tau2 import TAU2, TAU2_METAFOR, q_stat
 
-__all__ = ["heterogeneity_i2_ci", "wald", "random_effects", "prediction_interval", "q_test", "i2_tau2", "study_fields"]
+__all__ = ["heterogeneity_h_i2", "wald", "random_effects", "prediction_interval", "q_test", "i2_tau2", "study_fields"]
 
 
 def heterogeneity_h_i2(q: float, k: int, level: float = 0.95):
@@ -53,11 +53,6 @@ def heterogeneity_h_i2(q: float, k: int, level: float = 0.95):
         return (hv**2 - 1) / hv**2
 
     return h, h_ci, i2(h), (i2(h_ci[0]), i2(h_ci[1]))
-
-
-def heterogeneity_i2_ci(q: float, k: int, level: float = 0.95) -> tuple[float, float]:
-    """Confidence interval for :math:`I^2` (see :func:`heterogeneity_h_i2`)."""
-    return heterogeneity_h_i2(q, k, level)[3]
 
 
 def wald(te, se, level, df=None) -> Estimate:
