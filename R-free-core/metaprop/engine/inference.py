@@ -93,8 +93,7 @@ def q_test(yi, vi):
     q = q_stat(yi, vi)
     df = len(yi) - 1
     p = float(dist.chi2_sf(q, df)) if df > 0 else float("nan")
-    h = max(1.0, math.sqrt(q / df)) if df > 0 else float("nan")
-    i2 = max(0.0, (q - df) / q) if df > 0 and q > 0 else (0.0 if df > 0 else float("nan"))
+    h, _, i2, _ = heterogeneity_h_i2(q, df + 1)
     return q, df, p, h, i2
 
 

@@ -211,7 +211,7 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
                           pi=(nan, nan), tau2=nan, q=0.0, q_df=0, q_pvalue=nan, i2=nan, i2_ci=(nan, nan),
                           h=nan, notes=tuple(notes))
     q, q_df, q_p, _, _ = q_test(yi, vi)
-    h, h_ci, i2, i2_ci = heterogeneity_h_i2(q, k, level)
+    h, h_ci, i2, i2_ci = heterogeneity_h_i2(q, k, level)  # with their intervals at this level
     tau2, random = random_effects(yi, vi, method_tau, hakn, level, tau2_algorithm)
     wr = 1.0 / (vi + tau2)
     # R meta: the classic SE also under Hartung-Knapp; metafor's predict(): the model's SE
