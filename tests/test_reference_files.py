@@ -17,7 +17,8 @@ import pytest
 from conftest import REF_DIR
 
 SCRIPTS = [("make_reference.R", "metafor_reference.json", ["metafor", "lme4", "jsonlite"]),
-           ("make_meta_reference.R", "meta_reference.json", ["meta", "metafor", "lme4", "jsonlite"])]
+           ("make_meta_reference.R", "meta_reference.json", ["meta", "metafor", "lme4", "jsonlite"]),
+           ("make_glmm_profile.R", "glmm_profile_reference.json", ["lme4", "jsonlite"])]
 
 
 def r_has(packages) -> str | None:

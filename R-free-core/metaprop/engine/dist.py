@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from scipy import special
 
-__all__ = ["norm_ppf", "norm_sf", "t_ppf", "t_sf", "chi2_sf", "beta_ppf"]
+__all__ = ["norm_ppf", "norm_sf", "t_ppf", "t_sf", "chi2_sf", "chi2_ppf", "beta_ppf"]
 
 
 def norm_ppf(p):
@@ -35,6 +35,11 @@ def t_sf(x, df):
 def chi2_sf(x, df):
     """Upper tail of chi-square (R ``pchisq(x, df, lower.tail = FALSE)``)."""
     return special.chdtrc(df, x)
+
+
+def chi2_ppf(p, df):
+    """Chi-square quantile (R ``qchisq``)."""
+    return special.chdtri(df, 1 - p)
 
 
 def beta_ppf(p, a, b):
