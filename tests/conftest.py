@@ -73,7 +73,8 @@ PYTHON = sys.executable
 
 
 # The engine, data and CLI tests (and the docstring examples): `make test-quick` runs these alone.
-CORE_FILES = {"test_pooling_meta.py", "test_glmm_profile.py", "test_bayes.py", "test_pooling_metafor.py", "test_glmm.py", "test_solvers.py",
+CORE_FILES = {"test_pooling_meta.py", "test_glmm_profile.py", "test_bayes.py",
+              "test_pooling_metafor.py", "test_glmm.py", "test_solvers.py",
               "test_meta_reference.py", "test_edges.py", "test_sensitivity.py", "test_cli.py",
               "test_validate.py", "test_data.py"}
 

@@ -14,9 +14,10 @@ import math
 
 import pytest
 
-from conftest import load_json
 from metaprop.engine.glmm_profile import glmm_tau_profile
 from metaprop.errors import MetapropError
+
+from conftest import load_json
 
 REF = {k: v for k, v in load_json("glmm_profile_reference.json").items() if k != "provenance"}
 

@@ -1,0 +1,418 @@
+r"""Bayesian binomial-normal random-effects model for proportions, by deterministic quadrature.
+
+.. math::
+    x_i \sim \operatorname{Bin}(n_i, \operatorname{expit}\theta_i),\quad
+    \theta_i \sim N(\mu, \tau^2),\quad
+    \mu \sim N(m_0, s_0^2),\quad \tau \sim \text{half-normal}(\sigma_\tau)\ \text{or half-Cauchy}(\sigma_\tau)
+
+The exact binomial likelihood, no continuity correction. Each study's :math:`\theta_i` is
+integrated out by adaptive Gauss-Hermite quadrature (centred at the conditional mode, scaled by the
+curvature there; exact as :math:`\tau \to 0`); the posterior of :math:`(\mu, \tau)` is then
+evaluated on a grid that is first widened until it holds all but a negligible part of the
+posterior (log density 25 below the maximum at every edge) and then refined to that region;
+integrals over the grid use the trapezoidal rule. No sampling: the same data give the same
+numbers, in milliseconds.
+
+Reported, each as posterior median and equal-tailed credible interval:
+
+* :math:`\mu` and the **median study's proportion** :math:`\operatorname{expit}(\mu)` (what the
+  GLMM's back-transformed estimate is);
+* the **population-averaged (mean) proportion**
+  :math:`\bar p(\mu, \tau) = \int \operatorname{expit}(\mu + \tau z)\,\phi(z)\,dz`, the expected
+  proportion of a randomly chosen study's population, which is what "93% of patients were weaned"
+  means when studies differ; its posterior CDF is computed by inverting :math:`\bar p` in
+  :math:`\mu` (it is increasing) for each :math:`\tau` of the grid;
+* :math:`\tau`;
+* a **new study's proportion** :math:`\operatorname{expit}(\theta_{new})`, from the posterior
+  predictive distribution :math:`P(\theta_{new} \le t) = E\{\Phi((t-\mu)/\tau)\}`.
+
+Default priors follow the few-studies literature (Friede et al. 2017; Röver et al. 2021): a vague
+normal prior for :math:`\mu` on the logit scale (sd 10) and a weakly informative half-normal prior
+for :math:`\tau` with scale 0.5, which puts 95% of its mass below :math:`\tau = 0.98` (a ratio of
+2.7 between the odds of studies one standard deviation apart).
+
+References
+----------
+Friede T, Röver C, Wandel S, Neuenschwander B (2017). Biom J 59:658-671. doi:10.1002/bimj.201500236
+Röver C, Bender R, Dias S, et al. (2021). Res Synth Methods 12:448-474. doi:10.1002/jrsm.1475
+Seide SE, Röver C, Friede T (2019). BMC Med Res Methodol 19:42. doi:10.1186/s12874-019-0644-6
+Günhan BK, Röver C, Friede T (2020). Res Synth Methods 11:74-90. doi:10.1002/jrsm.1370
+Liu Q, Pierce DA (1994). Biometrika 81:624-629 (adaptive Gauss-Hermite quadrature).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special
+
+from ..errors import MetapropError
+from .glmm import conditional_modes
+
+__all__ = ["TAU_PRIORS", "Interval", "BayesResult", "pool_bayes", "tau_prior_logpdf", "mean_proportion"]
+
+TAU_PRIORS = ("halfnormal", "halfcauchy")
+_AGQ_Z, _AGQ_W = np.polynomial.hermite.hermgauss(11)
+_AGQ_LOGW = np.log(_AGQ_W) + _AGQ_Z**2 + 0.5 * math.log(2.0)  # for sum w e^{z^2} sqrt2 s f(u)
+_MEAN_Z, _MEAN_W = np.polynomial.hermite.hermgauss(40)
+_CUT = 16.0  # log-posterior drop that counts as negligible at the grid's edges (e^-16 = 1e-7)
+
+
+def tau_prior_logpdf(tau, prior: str = "halfnormal", scale: float = 0.5):
+    """Log density of the prior of tau (tau >= 0): half-normal or half-Cauchy with ``scale``."""
+    tau = np.asarray(tau, dtype=float)
+    if prior == "halfnormal":
+        return math.log(2.0) - 0.5 * math.log(2 * math.pi) - math.log(scale) - 0.5 * (tau / scale) ** 2
+    if prior == "halfcauchy":
+        return math.log(2.0 / math.pi) - math.log(scale) - np.log1p((tau / scale) ** 2)
+    raise MetapropError(f"Invalid tau_prior {prior!r}; must be one of {list(TAU_PRIORS)}.")
+
+
+def _tau_prior_ppf(q: float, prior: str, scale: float) -> float:
+    if prior == "halfnormal":
+        return scale * float(special.ndtri(0.5 + q / 2))
+    return scale * math.tan(math.pi * q / 2)
+
+
+def mean_proportion(mu, tau):
+    r"""Population-averaged proportion :math:`\int \operatorname{expit}(\mu + \tau z)\phi(z)dz`
+    (40-node Gauss-Hermite; arrays broadcast)."""
+    mu = np.asarray(mu, dtype=float)[..., None]
+    tau = np.asarray(tau, dtype=float)[..., None]
+    return special.expit(mu + math.sqrt(2.0) * tau * _MEAN_Z) @ _MEAN_W / math.sqrt(math.pi)
+
+
+def _study_loglik(mu, tau, x, n, newton_steps: int = 8):
+    r"""log of :math:`\int \operatorname{Bin}(x_i|n_i,\operatorname{expit}\theta)\,\phi(\theta;\mu,\tau^2)d\theta`
+    (binomial constants excluded) for every grid point and study; ``mu``, ``tau`` of shape (G, 1).
+
+    Adaptive Gauss-Hermite quadrature (11 nodes): the centre is the normal-approximation
+    posterior mode of :math:`\theta_i` (the continuity-corrected logit combined with
+    :math:`N(\mu,\tau^2)`), refined by ``newton_steps`` Newton steps on the exact log integrand
+    (concave in :math:`\theta`), the scale the curvature there. At :math:`\tau = 0` the integral is
+    the binomial likelihood at :math:`\mu`.
+    """
+    shape = np.broadcast_shapes(mu.shape, tau.shape, x.shape)
+    out = np.empty(shape)
+    zero = np.broadcast_to(tau == 0, shape)
+    if zero.any():
+        eta = np.broadcast_to(mu, shape)[zero]
+        xz, nz = np.broadcast_to(x, shape)[zero], np.broadcast_to(n, shape)[zero]
+        out[zero] = xz * eta - nz * np.logaddexp(0.0, eta)
+    pos = ~zero[:, 0]
+    if pos.any():
+        m = mu[pos] if mu.shape[0] > 1 else mu
+        t2 = (tau[pos] if tau.shape[0] > 1 else tau) ** 2
+        th = _modes(np.broadcast_to(m, (m.shape[0], len(x))), np.broadcast_to(t2, (m.shape[0], len(x))),
+                    x, n, newton_steps)
+        p = special.expit(th)
+        s = 1.0 / np.sqrt(n * p * (1 - p) + 1.0 / t2)
+        nodes = th[..., None] + (math.sqrt(2.0) * s)[..., None] * _AGQ_Z
+        h = (x[:, None] * nodes - n[:, None] * np.logaddexp(0.0, nodes)
+             - 0.5 * (nodes - m[..., None]) ** 2 / t2[..., None] + _AGQ_LOGW)
+        top = h.max(axis=-1)
+        out[pos] = (top + np.log(np.exp(h - top[..., None]).sum(axis=-1)) + np.log(s)
+                    - 0.5 * np.log(2 * math.pi * t2))
+    return out
+
+
+def _modes(m, t2, x, n, newton_steps):
+    """Mode of x*theta - n*log(1+e^theta) - (theta-m)^2/(2 t2) for every element: Newton steps
+    from the normal approximation (continuity-corrected logit combined with N(m, t2)); elements
+    where that has not converged (a sigmoid likelihood far from m can make Newton oscillate) are
+    solved again by the bracketed, safeguarded search of :func:`metaprop.engine.glmm.conditional_modes`."""
+    y = np.log((x + 0.5) / (n - x + 0.5))
+    v = 1.0 / (x + 0.5) + 1.0 / (n - x + 0.5)
+    th = (y / v + m / t2) / (1.0 / v + 1.0 / t2)
+    for _ in range(newton_steps):
+        p = special.expit(th)
+        step = (x - n * p - (th - m) / t2) / (n * p * (1 - p) + 1.0 / t2)
+        th = th + step
+    bad = ~(np.abs(step) <= 1e-9 * np.maximum(1.0, np.abs(th)))
+    if bad.any():
+        rows, cols = np.nonzero(bad)
+        u = conditional_modes(m[bad], t2[bad], x[cols], n[cols], tol=1e-10)
+        th = th.copy()
+        th[bad] = m[bad] + u
+    return th
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """Posterior median and equal-tailed credible interval."""
+
+    median: float
+    lower: float
+    upper: float
+
+    def to_dict(self) -> dict:
+        from .results import json_number
+
+        return {"median": json_number(self.median), "lower": json_number(self.lower),
+                "upper": json_number(self.upper)}
+
+
+@dataclass(frozen=True, slots=True)
+class BayesResult:
+    """Posterior summaries of the binomial-normal model (:func:`pool_bayes`).
+
+    Attributes
+    ----------
+    studlab, events, total : tuple
+        The studies.
+    mu, tau : Interval
+        Logit-scale mean and between-study standard deviation.
+    p_mean : Interval
+        Population-averaged proportion (the headline estimand).
+    p_median : Interval
+        Median study's proportion, expit(mu).
+    p_new : Interval
+        A new study's proportion (posterior predictive); its ``median`` is the predictive median.
+    prob_tau_small : float
+        Posterior probability that tau < 0.1.
+    mu_prior_mean, mu_prior_sd, tau_prior, tau_prior_scale, level
+        The model's settings.
+    grid : (int, int)
+        Points of the final (mu, tau) grid.
+    """
+
+    studlab: tuple[str, ...]
+    events: tuple[int, ...]
+    total: tuple[int, ...]
+    mu: Interval
+    tau: Interval
+    p_mean: Interval
+    p_median: Interval
+    p_new: Interval
+    prob_tau_small: float
+    mu_prior_mean: float
+    mu_prior_sd: float
+    tau_prior: str
+    tau_prior_scale: float
+    level: float
+    grid: tuple[int, int]
+    method: str = "Bayes"
+
+    @property
+    def k(self) -> int:
+        return len(self.events)
+
+    @property
+    def n_total(self) -> int:
+        return int(sum(self.total))
+
+    @property
+    def prior_text(self) -> str:
+        name = {"halfnormal": "half-normal", "halfcauchy": "half-Cauchy"}[self.tau_prior]
+        return (f"mu ~ N({self.mu_prior_mean:g}, {self.mu_prior_sd:g}^2), "
+                f"tau ~ {name}({self.tau_prior_scale:g})")
+
+    def to_dict(self) -> dict:
+        from .results import json_number
+
+        return {"k": self.k, "events": int(sum(self.events)), "patients": self.n_total,
+                "method": self.method, "model": "binomial-normal (logit), exact likelihood",
+                "prior": {"mu_mean": self.mu_prior_mean, "mu_sd": self.mu_prior_sd,
+                          "tau": self.tau_prior, "tau_scale": self.tau_prior_scale, "text": self.prior_text},
+                "level": self.level, "mu": self.mu.to_dict(), "tau": self.tau.to_dict(),
+                "mean_proportion": self.p_mean.to_dict(), "median_proportion": self.p_median.to_dict(),
+                "new_study": self.p_new.to_dict(), "prob_tau_below_0.1": json_number(self.prob_tau_small),
+                "grid": list(self.grid), "studies": list(self.studlab)}
+
+
+def _trapezoid_weights(g: np.ndarray) -> np.ndarray:
+    w = np.empty_like(g)
+    d = np.diff(g)
+    w[0], w[-1] = d[0] / 2, d[-1] / 2
+    w[1:-1] = (d[:-1] + d[1:]) / 2
+    return w
+
+
+class _Posterior:
+    r"""Unnormalised log posterior of (mu, tau) on a grid, with the binomial constants dropped.
+
+    tau is gridded in :math:`v = \operatorname{asinh}(\tau/a)`, ``a`` the prior's scale: even
+    spacing in tau near 0, logarithmic in the tail (a half-Cauchy prior has a heavy one). The
+    posterior density in :math:`v` is an even function of :math:`v` (the likelihood depends on
+    :math:`\tau^2` and both priors are even), so the trapezoidal rule on :math:`[0, V]` is
+    half of a trapezoidal rule over :math:`[-V, V]` and converges geometrically.
+    """
+
+    def __init__(self, x, n, mu_mean, mu_sd, prior, scale):
+        self.x, self.n = x, n
+        self.mu_mean, self.mu_sd, self.prior, self.scale = mu_mean, mu_sd, prior, scale
+
+    def tau(self, v):
+        return self.scale * np.sinh(v)
+
+    def logpost(self, mus: np.ndarray, vs: np.ndarray) -> np.ndarray:
+        """log posterior density of (mu, v) on the grid ``mus`` x ``vs`` (Jacobian included)."""
+        taus = self.tau(vs)
+        m, t = np.meshgrid(mus, taus, indexing="ij")
+        ll = _study_loglik(m.reshape(-1, 1), t.reshape(-1, 1), self.x, self.n).sum(axis=1).reshape(m.shape)
+        return (ll - 0.5 * ((m - self.mu_mean) / self.mu_sd) ** 2
+                + tau_prior_logpdf(t, self.prior, self.scale) + np.log(self.scale * np.cosh(vs)))
+
+
+def _columns_at(F, grid, pts):
+    """Evaluate the vector-valued piecewise polynomial ``F`` (one column per tau) at ``pts``, an
+    array of shape (columns, m): column j at its own points; 0 below the grid, F's end beyond it."""
+    j = np.arange(pts.shape[0])[:, None]
+    inside = np.clip(pts, grid[0], grid[-1])
+    i = np.clip(np.searchsorted(grid, inside) - 1, 0, len(grid) - 2)
+    dx = inside - grid[i]
+    c = F.c  # (order, intervals, columns)
+    val = np.zeros(pts.shape)
+    for row in range(c.shape[0]):
+        val = val * dx + c[row, i, j]
+    end = F(grid[-1])  # (columns,)
+    val = np.where(pts <= grid[0], 0.0, val)
+    return np.where(pts >= grid[-1], end[:, None] * np.ones(pts.shape), val)
+
+
+def _mu_at_mean(c, taus, mus, pbar):
+    """mu with mean_proportion(mu, tau) = c, for every tau of the grid (Newton from the table)."""
+    i = np.clip((pbar <= c).sum(axis=0) - 1, 0, len(mus) - 2)
+    cols = np.arange(len(taus))
+    p0, p1 = pbar[i, cols], pbar[i + 1, cols]
+    mu = mus[i] + (mus[1] - mus[0]) * np.clip((c - p0) / np.where(p1 > p0, p1 - p0, 1.0), -5, 6)
+    z = math.sqrt(2.0) * taus[:, None] * _MEAN_Z
+    for _ in range(4):
+        p = special.expit(mu[:, None] + z)
+        f = p @ _MEAN_W / math.sqrt(math.pi) - c
+        d = (p * (1 - p)) @ _MEAN_W / math.sqrt(math.pi)
+        mu = mu - f / np.maximum(d, 1e-300)
+    return mu
+
+
+def pool_bayes(events, total, studlab=None, *, mu_prior_mean: float = 0.0, mu_prior_sd: float = 10.0,
+               tau_prior: str = "halfnormal", tau_prior_scale: float = 0.5, level: float = 0.95,
+               points: int | None = None) -> BayesResult:
+    r"""Bayesian binomial-normal random-effects meta-analysis of proportions (see module docstring).
+
+    Parameters
+    ----------
+    events, total : array_like of int
+        Counts, already validated (0 <= events <= total, total > 0); any number of studies >= 1.
+    studlab : sequence of str, optional
+    mu_prior_mean, mu_prior_sd : float
+        Normal prior of mu (logit scale); default N(0, 10^2).
+    tau_prior : {"halfnormal", "halfcauchy"}
+        Prior family of tau; ``tau_prior_scale`` its scale (default half-normal(0.5)).
+    level : float
+        Credible level (equal-tailed).
+    points : int, optional
+        Grid points per axis of the final grid; default 81 with the half-normal prior, 201 with
+        the half-Cauchy (its heavy tail spreads the tau grid). Against grids of 401 points, the
+        defaults agree to 3e-4 on the proportion scale and 0.5% for tau (tests/test_bayes.py).
+
+    Returns
+    -------
+    BayesResult
+
+    Notes
+    -----
+    Cumulative distribution functions come from cubic splines of the posterior density on the
+    grid, integrated exactly (:class:`scipy.interpolate.CubicSpline`); the mean proportion's CDF
+    is :math:`\sum_j w_j\,C_j(\mu^*_j(c))`, :math:`C_j` the cumulated density over mu at the
+    j-th tau and :math:`\mu^*_j(c)` the mu at which that tau's mean proportion is ``c``; a new
+    study's CDF is :math:`\sum_j w_j \int C_j(t - \tau_j z)\phi(z)dz` (Gauss-Hermite in z).
+    """
+    from scipy.interpolate import CubicSpline
+    from scipy.optimize import brentq
+
+    x = np.asarray(events, dtype=float)
+    n = np.asarray(total, dtype=float)
+    if x.ndim != 1 or len(x) == 0 or len(x) != len(n):
+        raise MetapropError("pool_bayes needs one events and one total per study")
+    if np.any(n <= 0) or np.any(x < 0) or np.any(x > n):
+        raise MetapropError("counts must satisfy 0 <= events <= total and total > 0")
+    if tau_prior not in TAU_PRIORS:
+        raise MetapropError(f"Invalid tau_prior {tau_prior!r}; must be one of {list(TAU_PRIORS)}.")
+    if not (mu_prior_sd > 0 and tau_prior_scale > 0 and 0 < level < 1):
+        raise MetapropError("mu_prior_sd and tau_prior_scale must be positive and level in (0, 1)")
+    if points is None:
+        points = 81 if tau_prior == "halfnormal" else 201
+    post = _Posterior(x, n, mu_prior_mean, mu_prior_sd, tau_prior, tau_prior_scale)
+
+    # 1. a coarse grid, widened until the posterior is negligible at its edges
+    y = np.log((x + 0.5) / (n - x + 0.5))
+    mu_lo, mu_hi = float(y.min()) - 2.0, float(y.max()) + 2.0
+    v_hi = float(np.arcsinh(max(_tau_prior_ppf(0.999, tau_prior, tau_prior_scale),
+                                2.0 * float(np.std(y)) + 0.5) / tau_prior_scale))
+    for _ in range(40):
+        mus, vs = np.linspace(mu_lo, mu_hi, 41), np.linspace(0.0, v_hi, 31)
+        lp = post.logpost(mus, vs)
+        top = lp.max()
+        width = mu_hi - mu_lo
+        grow_lo, grow_hi = lp[0].max() > top - _CUT, lp[-1].max() > top - _CUT
+        grow_v = lp[:, -1].max() > top - _CUT and post.tau(v_hi) < 1e4
+        mu_lo -= width / 2 if grow_lo else 0.0
+        mu_hi += width / 2 if grow_hi else 0.0
+        v_hi += 1.0 if grow_v else 0.0
+        if not (grow_lo or grow_hi or grow_v):
+            break
+    # 2. the region that holds the posterior, one coarse step wider, on the fine grid
+    keep = lp > top - _CUT
+    rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
+    dmu = mus[1] - mus[0]
+    mus = np.linspace(mus[max(rows[0] - 1, 0)] - dmu, mus[min(rows[-1] + 1, len(mus) - 1)] + dmu, points)
+    vs = np.linspace(0.0, vs[min(cols[-1] + 1, len(vs) - 1)], points)
+    taus = post.tau(vs)
+    lp = post.logpost(mus, vs)
+    dens = np.exp(lp - lp.max())
+    wmu, wv = _trapezoid_weights(mus), _trapezoid_weights(vs)
+    alpha = (1 - level) / 2
+    probs = (0.5, alpha, 1 - alpha)
+
+    # the cumulated density over mu, per tau (columns), integrated exactly from its cubic spline
+    cmu = CubicSpline(mus, dens, axis=0).antiderivative()
+    z = float(cmu(mus[-1]) @ wv)
+
+    def solve(F, grid, scale):
+        out = []
+        for p in probs:
+            roots = F.solve(p * scale, extrapolate=False)
+            roots = roots[np.isfinite(roots)]
+            out.append(float(roots[0]) if len(roots) else float(grid[0] if p * scale < F(grid[0]) else grid[-1]))
+        return out
+
+    # mu: marginal density sum_j w_j dens(mu, v_j)
+    fmu = CubicSpline(mus, dens @ wv).antiderivative()
+    mu_q = solve(fmu, mus, float(fmu(mus[-1])))
+    # tau: marginal density in v, even at v = 0 (zero slope there)
+    fv = CubicSpline(vs, dens.T @ wmu, bc_type=((1, 0.0), "not-a-knot")).antiderivative()
+    v_q = solve(fv, vs, float(fv(vs[-1])))
+    prob_small = float(fv(float(np.arcsinh(0.1 / tau_prior_scale))) / fv(vs[-1])) if taus[-1] > 0.1 else 1.0
+
+    # population-averaged proportion
+    pbar = mean_proportion(mus[:, None], taus[None, :])
+
+    def pbar_cdf(c):
+        m_star = _mu_at_mean(c, taus, mus, pbar)
+        return float(_columns_at(cmu, mus, m_star[:, None])[:, 0] @ wv) / z
+
+    lo_c, hi_c = float(pbar.min()), float(pbar.max())
+    pm = [brentq(lambda c, p=p: pbar_cdf(c) - p, lo_c, hi_c, xtol=1e-13, rtol=1e-12) for p in probs]
+
+    # a new study's logit
+    gz, gw = np.polynomial.hermite.hermgauss(24)
+    gz, gw = math.sqrt(2.0) * gz, gw / math.sqrt(math.pi)
+    shift = taus[:, None] * gz[None, :]
+
+    def new_cdf(t):
+        return float((_columns_at(cmu, mus, t - shift) @ gw) @ wv) / z
+
+    lo_t, hi_t = float(mus[0] - 9 * taus[-1]) - 1, float(mus[-1] + 9 * taus[-1]) + 1
+    tq = [brentq(lambda t, p=p: new_cdf(t) - p, lo_t, hi_t, xtol=1e-12, rtol=1e-12) for p in probs]
+    return BayesResult(
+        studlab=tuple(studlab) if studlab is not None else tuple(str(i + 1) for i in range(len(x))),
+        events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
+        mu=Interval(*mu_q), tau=Interval(*(float(tau_prior_scale * math.sinh(v)) for v in v_q)),
+        p_mean=Interval(*pm), p_median=Interval(*(float(v) for v in special.expit(mu_q))),
+        p_new=Interval(*(float(v) for v in special.expit(tq))),
+        prob_tau_small=prob_small, mu_prior_mean=float(mu_prior_mean), mu_prior_sd=float(mu_prior_sd),
+        tau_prior=tau_prior, tau_prior_scale=float(tau_prior_scale), level=level,
+        grid=(len(mus), len(vs)))
