@@ -38,7 +38,7 @@ def test_completeness_frame_marks_missing_and_derivation(data):
 
 def test_results_frame_k1_and_pooled(data):
     S = Site(ROOT / "data")
-    rows = results_frame([("w", S.headline("weaned")["result"]), ("s", S.headline("alive_12mo")["result"])])
+    rows = results_frame([("w", S.primary("weaned")["result"]), ("s", S.primary("alive_12mo")["result"])])
     one = rows.set_index("Analysis").loc["s"]
     # one study, 10/10: Clopper-Pearson lower limit 0.025^(1/10) = 0.6915, upper 1
     assert one["Estimate, % (95% CI)"] == "100.0 (69.2 to 100.0)" and one["Prediction interval, %"] == "\u2014"

@@ -19,11 +19,23 @@ from typing import NamedTuple
 import pandas as pd
 
 from .. import __version__
+from ..engine.bayes import BayesResult, pool_bayes
+from ..engine.glmm_profile import TauProfile, glmm_tau_profile
 from ..engine.results import PoolResult, json_number
 from ..errors import MetapropError
 from .analyses import headline_values, pool_primary, reproduce, summary_values
 from .data import StudyData
-from .protocol import EGGER, OUTCOMES, POPULATIONS, REPRODUCTIONS, SENSITIVITY_SETS, Reproduction
+from .headline import Headline, headline
+from .protocol import (
+    BAYES,
+    BAYES_PRIOR_SENSITIVITY,
+    EGGER,
+    OUTCOMES,
+    POPULATIONS,
+    REPRODUCTIONS,
+    SENSITIVITY_SETS,
+    Reproduction,
+)
 
 __all__ = ["analyse", "ReviewResults", "FitSet", "fit_sets", "write_tables", "swap_in", "summary_frame"]
 
@@ -56,9 +68,16 @@ class ReviewResults:
 
     Mappings are keyed by outcome (``sets`` by ``(outcome, analysis set)``); an outcome with too
     few studies for an analysis has no entry. ``egger`` rows may say ``refused`` with the reason.
+    ``headlines`` are what a reader sees first (the protocol's headline rules, Bayesian model);
+    ``primary`` the GLMM analysis R meta would give (its values as a dict, for tables and forest
+    plots); ``bayes_priors`` the headline model under the other priors of the protocol;
+    ``glmm_heterogeneity`` the GLMM's likelihood-ratio test and profile interval for tau.
     """
 
-    headline: Mapping[str, dict]
+    primary: Mapping[str, dict]
+    headlines: Mapping[str, Headline]
+    bayes_priors: Mapping[str, tuple[tuple[str, BayesResult], ...]]
+    glmm_heterogeneity: Mapping[str, TauProfile]
     sets: Mapping[tuple[str, str], FitSet]
     loo: Mapping[str, pd.DataFrame]
     cumulative: Mapping[str, pd.DataFrame]
@@ -74,10 +93,21 @@ def analyse(data: StudyData) -> ReviewResults:
     from ..engine.sensitivity import cumulative, egger, funnel_data, leave_one_out, method_grid
 
     sets = fit_sets(data)
-    headline, missing, loo, cum, grid, egg, funnel = {}, {}, {}, {}, {}, {}, {}
+    primary, missing, loo, cum, grid, egg, funnel = {}, {}, {}, {}, {}, {}, {}
+    headlines, priors, het = {}, {}, {}
     for o in OUTCOMES:
         counts, res, _ = sets[(o, "primary")]  # the primary analysis, fitted once
-        headline[o] = headline_values(o, counts, res)
+        primary[o] = headline_values(o, counts, res)
+        headlines[o] = h = headline(data, o, counts)
+        if h.bayes is not None:
+            x_, n_ = counts["events"].to_numpy(int), counts["total"].to_numpy(int)
+            priors[o] = tuple((label, pool_bayes(x_, n_, list(counts["label"]), **(BAYES | opts)))
+                              for label, opts in BAYES_PRIOR_SENSITIVITY)
+        if res is not None and res.method == "GLMM" and res.k >= 2:
+            try:
+                het[o] = glmm_tau_profile(counts["events"].to_numpy(int), counts["total"].to_numpy(int))
+            except MetapropError:
+                pass
         missing[o] = data.missing(o)
         x, n, lab = counts["events"].to_numpy(int), counts["total"].to_numpy(int), list(counts["label"])
         opts = ({"sm": res.sm, "method": res.method, "method_tau": res.method_tau} if res is not None else {})
@@ -92,7 +122,8 @@ def analyse(data: StudyData) -> ReviewResults:
                 egg[o] = pd.DataFrame([{"k": len(x), **EGGER, "refused": True, "note": str(exc)}])
             funnel[o] = funnel_data(x, n, lab, **EGGER)
     reps = tuple((rep, reproduce(data, rep)) for rep in REPRODUCTIONS)
-    return ReviewResults(headline=headline, sets=sets, loo=loo, cumulative=cum, grid=grid, egger=egg,
+    return ReviewResults(primary=primary, headlines=headlines, bayes_priors=priors, glmm_heterogeneity=het,
+                         sets=sets, loo=loo, cumulative=cum, grid=grid, egger=egg,
                          funnel=funnel, missing=missing, reproductions=reps)
 
 
@@ -145,6 +176,12 @@ def results_json(data: StudyData, results: ReviewResults) -> dict:
         "primary_method": "GLMM (random-intercept logistic model), ML; PFT random effects when every study "
                           "reports 100% or 0%",
         "outcomes": OUTCOMES, "populations": {k: list(v) for k, v in POPULATIONS.items()},
+        "headline_model": {"model": "Bayesian binomial-normal random effects", "prior": BAYES,
+                           "estimand": "population-averaged proportion"},
+        "headlines": {o: h.to_dict() for o, h in results.headlines.items()},
+        "bayes_prior_sensitivity": {o: {label: b.to_dict() for label, b in v}
+                                    for o, v in results.bayes_priors.items()},
+        "glmm_heterogeneity": {o: t.to_dict() for o, t in results.glmm_heterogeneity.items()},
         "analyses": sets, "reproductions": reps,
         "egger": {o: df.to_dict(orient="records")[0] for o, df in results.egger.items()},
     })

@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["OUTCOMES", "POPULATIONS", "SENSITIVITY_SETS", "PRIMARY", "FALLBACK", "SUBGROUP", "EGGER",
-           "Reproduction", "REPRODUCTIONS"]
+           "Reproduction", "REPRODUCTIONS", "HEADLINE", "BAYES", "BAYES_PRIOR_SENSITIVITY", "CERTAINTY"]
 
 #: populations of the review protocol (methods page): which ``inclusion`` values each admits
 POPULATIONS = {
@@ -86,3 +86,44 @@ REPRODUCTIONS = (
 SUBGROUP = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}
 #: small-study effects: Egger's test and the funnel plot, on the primary analysis' (logit) scale
 EGGER = {"sm": "PLOGIT"}
+
+
+# -- what a reader sees first (issue #12) ---------------------------------------------------------
+
+#: the headline model: Bayesian binomial-normal random effects (metaprop.engine.bayes.pool_bayes),
+#: chosen by the coverage study on the methods page (analysis/simulation/coverage.py)
+BAYES = {"mu_prior_mean": 0.0, "mu_prior_sd": 10.0, "tau_prior": "halfnormal", "tau_prior_scale": 0.5}
+#: the same model under other priors for tau, shown on each outcome page
+BAYES_PRIOR_SENSITIVITY = (
+    ("half-normal(1.0)", {"tau_prior": "halfnormal", "tau_prior_scale": 1.0}),
+    ("half-Cauchy(0.5)", {"tau_prior": "halfcauchy", "tau_prior_scale": 0.5}),
+)
+#: headline rules:
+#: - ``min_studies``: fewer studies get no pooled headline, only the studies' own counts;
+#: - every study at 100% (or 0%) gets none either: the data cannot say how far below 100% the
+#:   proportion lies, and a model's estimate would be set by its prior; the pooled count with its
+#:   exact (Clopper-Pearson) interval is shown instead, labelled as such;
+#: - otherwise the estimate is the population-averaged (mean) proportion of :data:`BAYES`, with
+#:   its 95% credible interval and the range for a new study; the median study's proportion is on
+#:   the outcome page;
+#: - every headline shows k, patients, the share of patients whose count is derived rather than
+#:   reported, and each published estimate of the outcome beside ours with why they differ.
+HEADLINE = {"min_studies": 3, "estimand": "mean proportion", "published_sources": ("hernandez2018", "alshakarchi2024")}
+
+#: GRADE-style certainty of a single-arm proportion (Guyatt et al. 2011, J Clin Epidemiol 64:383;
+#: Murad et al. 2017, BMJ Evid Based Med 22:85-87, for non-comparative evidence): start at "low"
+#: (observational), then one level down for each domain whose rule fires; "very low" is the floor.
+CERTAINTY = {
+    "start": "low",
+    "levels": ("very low", "low", "moderate", "high"),
+    # risk of bias: every study eligible for this review is an uncontrolled case series (protocol
+    # eligibility), without blinded or independent outcome assessment
+    "risk_of_bias": "uncontrolled case series",
+    # imprecision: fewer patients than an optimal information size, or a wide interval
+    "imprecision_min_patients": 200,
+    "imprecision_max_width": 20.0,  # percentage points, 95% credible interval of the mean proportion
+    # inconsistency: the range for a new study (95% predictive interval) wider than this
+    "inconsistency_max_pi_width": 30.0,
+    # indirectness: more than this share of patients have counts derived rather than reported
+    "indirectness_max_derived_share": 0.25,
+}

@@ -33,7 +33,7 @@ from ..engine.results import PoolResult
 from ..formatting import estimate_ci, interval
 from .theme import FONT_SIZE, OKABE_ITO, theme_metaprop
 
-__all__ = ["forest_data", "forest_plot", "forest_alt_text", "funnel_plot", "funnel_alt_text", "save"]
+__all__ = ["forest_data", "forest_plot", "model_heterogeneity_label", "forest_alt_text", "funnel_plot", "funnel_alt_text", "save"]
 
 # x positions of the text columns around the [0, 1] data region
 X_STUDY, X_EVENTS, X_TOTAL = -1.05, -0.38, -0.18
@@ -66,14 +66,33 @@ def heterogeneity_label(res: PoolResult) -> str:
             f"Q = {res.q:.2f} (df = {res.q_df}), p = {fmt_p(res.q_pvalue)}")
 
 
-def forest_data(res: PoolResult) -> dict[str, pd.DataFrame]:
-    """Everything the forest plot draws: ``studies``, ``pooled`` (diamond), ``pi``, ``text``.
+def model_heterogeneity_label(bayes, profile=None) -> str:
+    """'Heterogeneity: Bayesian tau = 0.74 [0.07; 1.49]; GLMM tau^2 = 3.88 [0.19; 106.3], LR test
+    p = 0.008, I^2 = 77%': the quantities of the models shown, each consistent with its own tau
+    (R meta's line takes I^2 from the Wald Q of corrected logits instead)."""
+    t = bayes.tau
+    out = f"Heterogeneity: Bayesian \u03c4 = {t.median:.2f} [{t.lower:.2f}; {t.upper:.2f}]"
+    if profile is not None:
+        lo, hi = profile.tau2_ci
+        hi_txt = f"{hi:.2f}" if math.isfinite(hi) else "\u221e"
+        out += (f"; GLMM \u03c4\u00b2 = {profile.tau2:.2f} [{lo:.2f}; {hi_txt}], LR test p = "
+                f"{fmt_p(profile.lrt_pvalue)}, I\u00b2 = {100 * profile.i2:.0f}%")
+    return out
+
+
+def forest_data(res: PoolResult, bayes=None, heterogeneity: str | None = None) -> dict[str, pd.DataFrame]:
+    """Everything the forest plot draws: ``studies``, ``pooled`` (diamond), ``pi``, ``text``, and
+    with ``bayes`` (a :class:`metaprop.engine.bayes.BayesResult` of the same studies) also
+    ``pooled_bayes`` and ``pi_bayes``.
 
     y runs downwards from the header (y = k + 4.2) and the first study (y = k + 3) to the pooled
-    diamond (y = 2), the prediction interval (y = 1) and the heterogeneity line (y = -1). For a
-    GLMM, which has no study weights, ``weight`` is each study's share of the patients.
+    diamond (y = 2), the prediction interval (y = 1) and the heterogeneity line (y = -1); with
+    ``bayes``, the model's diamond and new-study bar take y = 2 and 1 and everything above moves up
+    by 2. For a GLMM, which has no study weights, ``weight`` is each study's share of the patients.
+    ``heterogeneity`` replaces R meta's heterogeneity line.
     """
     k = res.k
+    up = 2.0 if bayes is not None and k > 1 else 0.0
     if res.method == "GLMM":  # the GLMM has no study weights: squares by sample size instead
         w = 100 * np.asarray(res.total, dtype=float) / res.n_total
     else:
@@ -81,19 +100,25 @@ def forest_data(res: PoolResult) -> dict[str, pd.DataFrame]:
     studies = pd.DataFrame({
         "study": res.studlab, "events": res.events, "total": res.total,
         "p": res.study_p, "lower": res.study_lower, "upper": res.study_upper, "weight": w,
-        "y": np.arange(k, 0, -1, dtype=float) + 3.0,
+        "y": np.arange(k, 0, -1, dtype=float) + 3.0 + up,
         "square": MAX_SQUARE * np.sqrt(w / w.max()),
     })
     pooled = pd.DataFrame()
     pi = pd.DataFrame()
     if k > 1:
         est, lo, hi = res.back("random")
-        pooled = pd.DataFrame({"x": [lo, est, hi, est], "y": [2.0, 2.25, 2.0, 1.75],
+        pooled = pd.DataFrame({"x": [lo, est, hi, est], "y": [2.0 + up, 2.25 + up, 2.0 + up, 1.75 + up],
                                "estimate": est, "lower": lo, "upper": hi})
         pil, piu = res.pi_proportion()
         if math.isfinite(pil) and math.isfinite(piu):
-            pi = pd.DataFrame({"lower": [pil], "upper": [piu], "y": [1.0]})
-    header_y = k + 4.2
+            pi = pd.DataFrame({"lower": [pil], "upper": [piu], "y": [1.0 + up]})
+    out = {}
+    if up:
+        b, nb = bayes.p_mean, bayes.p_new
+        out["pooled_bayes"] = pd.DataFrame({"x": [b.lower, b.median, b.upper, b.median], "y": [2.0, 2.25, 2.0, 1.75],
+                                            "estimate": b.median, "lower": b.lower, "upper": b.upper})
+        out["pi_bayes"] = pd.DataFrame({"lower": [nb.lower], "upper": [nb.upper], "y": [1.0]})
+    header_y = k + 4.2 + up
     rows = [("Study", X_STUDY, header_y, "left", "bold"), ("Events", X_EVENTS, header_y, "right", "bold"),
             ("Total", X_TOTAL, header_y, "right", "bold"),
             (f"Proportion, % [{100 * res.level:g}% CI]", X_EST, header_y, "left", "bold"),
@@ -105,21 +130,29 @@ def forest_data(res: PoolResult) -> dict[str, pd.DataFrame]:
                  (_ci_text(s["p"], s["lower"], s["upper"]), X_EST, s["y"], "left", "normal"),
                  (f"{s['weight']:.1f}%", X_WEIGHT + 0.08, s["y"], "right", "normal")]
     if k > 1:
-        rows += [("Random effects model", X_STUDY, 2.0, "left", "bold"),
-                 (str(res.events_total), X_EVENTS, 2.0, "right", "bold"),
-                 (str(res.n_total), X_TOTAL, 2.0, "right", "bold"),
-                 (_ci_text(*res.back("random")), X_EST, 2.0, "left", "bold"),
-                 ("100%", X_WEIGHT + 0.08, 2.0, "right", "bold")]
+        name = "GLMM (R meta's default)" if up else "Random effects model"
+        rows += [(name, X_STUDY, 2.0 + up, "left", "bold"),
+                 (str(res.events_total), X_EVENTS, 2.0 + up, "right", "bold"),
+                 (str(res.n_total), X_TOTAL, 2.0 + up, "right", "bold"),
+                 (_ci_text(*res.back("random")), X_EST, 2.0 + up, "left", "bold"),
+                 ("100%", X_WEIGHT + 0.08, 2.0 + up, "right", "bold")]
         if not pi.empty:
-            rows += [("Prediction interval", X_STUDY, 1.0, "left", "normal"),
-                     (f"      [{_pct(pi['lower'][0])}; {_pct(pi['upper'][0])}]", X_EST, 1.0, "left", "normal")]
-    rows.append((heterogeneity_label(res), X_STUDY, -1.0, "left", "normal"))
+            rows += [("Prediction interval", X_STUDY, 1.0 + up, "left", "normal"),
+                     (f"      [{_pct(pi['lower'][0])}; {_pct(pi['upper'][0])}]", X_EST, 1.0 + up, "left", "normal")]
+    if up:
+        b, nb = bayes.p_mean, bayes.p_new
+        rows += [("Bayesian model, mean proportion", X_STUDY, 2.0, "left", "bold"),
+                 (_ci_text(b.median, b.lower, b.upper), X_EST, 2.0, "left", "bold"),
+                 ("A new study (Bayesian)", X_STUDY, 1.0, "left", "normal"),
+                 (f"      [{_pct(nb.lower)}; {_pct(nb.upper)}]", X_EST, 1.0, "left", "normal")]
+    rows.append((heterogeneity if heterogeneity is not None else heterogeneity_label(res), X_STUDY, -1.0,
+                 "left", "normal"))
     text = pd.DataFrame(rows, columns=["label", "x", "y", "ha", "fontweight"])
-    return {"studies": studies, "pooled": pooled, "pi": pi, "text": text}
+    return {"studies": studies, "pooled": pooled, "pi": pi, "text": text} | out
 
 
 def forest_plot(res: PoolResult, title: str | None = None, caption: str | None = None,
-                width: float = 10.0):
+                width: float = 10.0, bayes=None, heterogeneity: str | None = None):
     """Forest plot of a :class:`PoolResult` (returns a plotnine ``ggplot``, sized in code).
 
     Squares (area proportional to the random-effects weight; to sample size for a GLMM) with
@@ -127,9 +160,10 @@ def forest_plot(res: PoolResult, title: str | None = None, caption: str | None =
     the pooled diamond, the prediction interval as a bar, a dashed line at the pooled estimate,
     and columns of numbers; Okabe-Ito colours.
     """
-    d = forest_data(res)
+    d = forest_data(res, bayes, heterogeneity)
     st, txt = d["studies"], d["text"]
-    height = 0.28 * (res.k + 7) + 0.9
+    up = 2.0 if "pooled_bayes" in d else 0.0
+    height = 0.28 * (res.k + 7 + up) + 0.9
     p = (
         ggplot()
         + annotate("segment", x=0, xend=1, y=0.55, yend=0.55, color=OKABE_ITO["grey"], size=0.4)
@@ -141,14 +175,20 @@ def forest_plot(res: PoolResult, title: str | None = None, caption: str | None =
     p += annotate("text", x=0.5, y=-0.25, label="Proportion (%)", size=FONT_SIZE, va="top",
                   family="DejaVu Sans")
     if not d["pooled"].empty:
-        est = d["pooled"]["estimate"][0]
-        p += annotate("segment", x=est, xend=est, y=0.55, yend=res.k + 3.6, linetype="dashed",
+        # the dashed line marks the estimate the page leads with: the Bayesian one when shown
+        est = d["pooled_bayes"]["estimate"][0] if up else d["pooled"]["estimate"][0]
+        p += annotate("segment", x=est, xend=est, y=0.55, yend=res.k + 3.6 + up, linetype="dashed",
                       color=OKABE_ITO["grey"], size=0.35)
         p += geom_polygon(aes("x", "y"), data=d["pooled"], fill=OKABE_ITO["vermilion"],
                           color=OKABE_ITO["black"], size=0.3)
     if not d["pi"].empty:
         p += geom_segment(aes(x="lower", xend="upper", y="y", yend="y"), data=d["pi"],
                           color=OKABE_ITO["blue"], size=2.2)
+    if up:
+        p += geom_polygon(aes("x", "y"), data=d["pooled_bayes"], fill=OKABE_ITO["orange"],
+                          color=OKABE_ITO["black"], size=0.3)
+        p += geom_segment(aes(x="lower", xend="upper", y="y", yend="y"), data=d["pi_bayes"],
+                          color=OKABE_ITO["skyblue"], size=2.2)
     p += geom_segment(aes(x="lower", xend="upper", y="y", yend="y"), data=st, color=OKABE_ITO["black"],
                       size=0.45)
     p += geom_point(aes("p", "y", size="square"), data=st, shape="s", fill=OKABE_ITO["blue"],
@@ -161,26 +201,34 @@ def forest_plot(res: PoolResult, title: str | None = None, caption: str | None =
                                fontweight=fw, family="DejaVu Sans")
     p += scale_size_identity()
     p += scale_x_continuous(limits=(X_MIN, X_MAX), breaks=[], expand=(0, 0))
-    p += scale_y_continuous(limits=(-1.5, res.k + 4.7), expand=(0, 0))
+    p += scale_y_continuous(limits=(-1.5, res.k + 4.7 + up), expand=(0, 0))
     p += labs(x="", y="", title=title or "", caption=caption or "")
     p += theme_metaprop() + theme(figure_size=(width, height), axis_text_x=None, axis_title_x=None,
                                   dpi=150)
     return p
 
 
-def forest_alt_text(res: PoolResult, outcome_label: str = "proportion") -> str:
+def forest_alt_text(res: PoolResult, outcome_label: str = "proportion", bayes=None,
+                    heterogeneity: str | None = None) -> str:
     """Alt text that states what the figure shows, with the pooled numbers."""
     parts = [f"Forest plot of {outcome_label} in {res.k} {'study' if res.k == 1 else 'studies'} "
              f"({res.n_total} patients): one square per study, sized by weight, with its 95% "
              "confidence interval."]
     if res.k > 1:
         est, lo, hi = res.back("random")
-        parts.append("The diamond shows the pooled estimate, "
-                     + estimate_ci(est, lo, hi, unit="%", ci_label="95% CI ") + ".")
+        which = "The red diamond shows the GLMM's pooled estimate (R meta's default), " if bayes is not None else \
+            "The diamond shows the pooled estimate, "
+        parts.append(which + estimate_ci(est, lo, hi, unit="%", ci_label="95% CI ") + ".")
         pil, piu = res.pi_proportion()
         if math.isfinite(pil):
             parts.append(f"The blue bar is the 95% prediction interval, {interval(pil, piu, unit='%')}.")
-        parts.append(heterogeneity_label(res).replace("\u00b2", "^2").replace("\u03c4", "tau") + ".")
+        if bayes is not None:
+            b, nb = bayes.p_mean, bayes.p_new
+            parts.append("The orange diamond shows the Bayesian model's mean proportion, "
+                         + estimate_ci(b.median, b.lower, b.upper, unit="%", ci_label="95% credible interval ")
+                         + f", and the light blue bar the range for a new study, {interval(nb.lower, nb.upper, unit='%')}.")
+        het = heterogeneity if heterogeneity is not None else heterogeneity_label(res)
+        parts.append(het.replace("\u00b2", "^2").replace("\u03c4", "tau") + ".")
     return " ".join(parts)
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..engine.report import fmt_p
 from ..formatting import DASH, estimate_ci, interval, method_label
 from ..review.protocol import OUTCOMES, REPRODUCTIONS, SENSITIVITY_SETS, SUBGROUP
 from .build import build_info, load_build
@@ -96,31 +97,84 @@ class Site:
             raise KeyError(f"no figure {name!r} in this build")
         return SvgFigure(path)
 
-    # -- headline ------------------------------------------------------------------------
-    def headline(self, outcome: str) -> dict:
-        return self.results.headline[outcome]
+    # -- headline (the protocol's headline rules: metaprop.review.headline) -------------------
+    def headline(self, outcome: str):
+        """The :class:`metaprop.review.headline.Headline` of ``outcome``."""
+        return self.results.headlines[outcome]
+
+    def primary(self, outcome: str) -> dict:
+        """The GLMM analysis R meta gives (values as a dict; ``result`` the PoolResult or None)."""
+        return self.results.primary[outcome]
 
     def estimate(self, outcome: str) -> str:
-        return fmt_estimate(self.headline(outcome))
+        """'91.5% (95% credible interval 79.2 to 97.5)' when pooled; otherwise the pooled count with
+        its exact interval and why it is not pooled."""
+        h = self.headline(outcome)
+        if h.status == "pooled":
+            b = h.bayes.p_mean
+            return estimate_ci(b.median, b.lower, b.upper, unit="%", ci_label="95% credible interval ")
+        if h.status == "none":
+            return "not estimable: no study reports it"
+        e, lo, hi = h.pooled_count
+        return (f"not pooled: {h.events}/{h.patients} patients, "
+                + estimate_ci(e, lo, hi, unit="%", ci_label="exact 95% CI ") + f"; {h.why_not_pooled}")
 
     def prediction(self, outcome: str) -> str:
         h = self.headline(outcome)
-        if h.get("result") is None or not math.isfinite(h.get("pi_lower", float("nan"))):
-            return "no prediction interval (fewer than 2 studies)"
-        return interval(h["pi_lower"], h["pi_upper"], scale=1, unit="%")
+        if h.status != "pooled":
+            return "no range for a new study (not pooled)"
+        return interval(h.bayes.p_new.lower, h.bayes.p_new.upper, unit="%")
 
     def evidence(self, outcome: str) -> str:
         h = self.headline(outcome)
-        return f"{h['k']} {'study' if h['k'] == 1 else 'studies'}, {h['patients']} patients"
+        studies = f"{h.k} {'study' if h.k == 1 else 'studies'}, {h.patients} patients"
+        if not h.patients:
+            return studies
+        if h.derived_patients == 0:
+            return f"{studies}, every count reported"
+        return (f"{studies}, {h.derived_patients} of {h.patients} patients' counts derived "
+                f"({100 * h.derived_share:.0f}%)")
+
+    def median_study(self, outcome: str) -> str:
+        """The Bayesian model's median-study proportion expit(mu), for the outcome page."""
+        h = self.headline(outcome)
+        if h.status != "pooled":
+            return DASH
+        b = h.bayes.p_median
+        return estimate_ci(b.median, b.lower, b.upper, unit="%", ci_label="95% credible interval ")
+
+    def certainty(self, outcome: str) -> str:
+        h = self.headline(outcome)
+        return h.certainty.text if h.certainty is not None else "not assessed (no data)"
+
+    def published_beside(self, outcome: str) -> str:
+        """Markdown list: each published estimate of the outcome and why ours differs (labels escaped)."""
+        h = self.headline(outcome)
+        if not h.published:
+            return MarkdownText("No published meta-analysis reports this outcome.")
+        lines = [f"- {md_escape(p.citation)}: "
+                 + estimate_ci(p.estimate, p.ci_lower, p.ci_upper, digits=None, scale=1, unit="%")
+                 + f". Why ours differs: {md_escape(p.why)}." for p in h.published]
+        return MarkdownText("\n".join(lines))
 
     def headline_frame(self) -> pd.DataFrame:
         rows = []
         for o in ("weaned", "discharged_alive", "alive_12mo"):
             h = self.headline(o)
-            res = h.get("result")
-            rows.append({"Outcome": OUTCOMES[o], "Estimate, % (95% CI)": self.estimate(o).replace("95% CI ", ""),
-                         "Prediction interval": self.prediction(o), "Evidence": self.evidence(o),
-                         "Method": DASH if res is None else method_label(res.sm, res.method, res.method_tau)})
+            if h.status == "pooled":
+                b = h.bayes.p_mean
+                est = estimate_ci(b.median, b.lower, b.upper, unit="%")
+            elif h.pooled_count is not None:
+                e, lo, hi = h.pooled_count
+                est = f"not pooled ({h.events}/{h.patients}; exact CI {interval(lo, hi, unit='%')})"
+            else:
+                est = DASH
+            pub = "; ".join(f"{p.citation}: {estimate_ci(p.estimate, p.ci_lower, p.ci_upper, digits=None, scale=1)}"
+                            for p in h.published) or DASH
+            rows.append({"Outcome": OUTCOMES[o], "Mean proportion, % (95% CrI)": est,
+                         "A new study": self.prediction(o) if h.status == "pooled" else DASH,
+                         "Evidence": self.evidence(o), "Published, %": pub,
+                         "Certainty": h.certainty.level.capitalize() if h.certainty else DASH})
         return pd.DataFrame(rows)
 
     def headline_table(self):
@@ -128,12 +182,76 @@ class Site:
 
         from .tables import house_style
 
-        return show(GT(self.headline_frame()).tab_header(title="Pooled estimates, primary analysis",
+        return show(GT(self.headline_frame()).tab_header(title="What the evidence says",
                                                      subtitle=f"Data version {self.data.version} "
                                                               f"({self.data.created})")
-                .tab_source_note("Prediction interval: where the proportion in a new study is expected to lie. "
-                                 "One study: its own proportion and Clopper-Pearson interval.")
+                .tab_source_note("Mean proportion: population-averaged, Bayesian binomial-normal random-effects "
+                                 "model (95% credible interval, CrI). A new study: 95% predictive range. "
+                                 "Not pooled: fewer than 3 studies, or every study at 100%; the pooled count "
+                                 "with its exact (Clopper-Pearson) interval instead. Certainty: GRADE-style.")
                 .pipe(house_style))
+
+    # -- coverage study and headline model (methods page) ----------------------------------
+    def coverage(self) -> pd.DataFrame:
+        from .coverage import load_coverage
+
+        return load_coverage(self.root)
+
+    def coverage_sentence(self) -> str:
+        """How the headline model's intervals did in the coverage study, beside R meta's GLMM."""
+        from .coverage import coverage_by_method, coverage_settings
+
+        by = coverage_by_method(self.coverage())
+        st = coverage_settings(self.root)
+        b, g = by.loc["Bayes"], by.loc["GLMM"]
+        return (f"In the coverage study ({len(self.coverage()) // len(by)} settings like this review's: "
+                f"{min(st['k'])} to {max(st['k'])} studies of {st['n_range'][0]} to {st['n_range'][1]} patients, "
+                f"{st['reps']} simulated reviews each), the Bayesian model's 95% credible intervals held the "
+                f"true mean proportion in {b['coverage_mean']:.1f}% of reviews on average (lowest setting "
+                f"{b['coverage_mean_min']:.0f}%), R meta's default GLMM's in {g['coverage_mean']:.1f}% "
+                f"(lowest {g['coverage_mean_min']:.0f}%)")
+
+    def headline_model_sentence(self) -> str:
+        """For the home page: what the headline numbers are and why that model."""
+        from ..review.protocol import BAYES
+
+        name = {"halfnormal": "half-normal", "halfcauchy": "half-Cauchy"}[BAYES["tau_prior"]]
+        return (f"These are population-averaged proportions from a Bayesian random-effects model with the "
+                f"exact binomial likelihood (priors: \u03bc ~ N({BAYES['mu_prior_mean']:g}, "
+                f"{BAYES['mu_prior_sd']:g}\u00b2) on the logit scale, \u03c4 ~ {name}"
+                f"({BAYES['tau_prior_scale']:g})), excluding the retracted study. "
+                f"{self.coverage_sentence()} ([methods](analysis/methods.qmd#coverage-study)).")
+
+    def coverage_method_table(self):
+        from great_tables import GT
+
+        from .coverage import METHOD_NAMES, coverage_by_method
+        from .tables import house_style
+
+        by = coverage_by_method(self.coverage()).reset_index()
+        df = pd.DataFrame({
+            "Method": [METHOD_NAMES[m] for m in by["method"]],
+            "Coverage of the mean proportion, % (average)": by["coverage_mean"].map(lambda v: f"{v:.1f}"),
+            "Lowest setting, %": by["coverage_mean_min"].map(lambda v: f"{v:.0f}"),
+            "Coverage of the median study's proportion, %": by["coverage_median"].map(lambda v: f"{v:.1f}"),
+            "Median width, points": by["width"].map(lambda v: f"{v:.1f}")})
+        return show(GT(df).tab_header(title="Coverage of nominal 95% intervals, all settings")
+                    .tab_source_note("Source: analysis/simulation/coverage.csv, written by coverage.py.")
+                    .pipe(house_style))
+
+    def coverage_setting_table(self):
+        from great_tables import GT
+
+        from .coverage import METHOD_NAMES, coverage_by_setting
+        from .tables import house_style
+
+        t = coverage_by_setting(self.coverage())
+        df = pd.DataFrame({"k": t["k"].astype(int).astype(str), "\u03c4": t["tau"].map(lambda v: f"{v:g}")})
+        for m in [c for c in t.columns if c in METHOD_NAMES]:
+            df[METHOD_NAMES[m]] = t[m].map(lambda v: f"{v:.1f}")
+        return show(GT(df).tab_header(title="Coverage of the mean proportion (%), by number of studies and "
+                                            "between-study sd (averaged over true proportions 0.6 to 0.98)")
+                    .pipe(house_style))
 
     # -- figures -------------------------------------------------------------------------
     def figure_links(self, name: str, prefix: str = ".") -> str:
@@ -196,6 +314,67 @@ class Site:
         return show(reproduction_table(self.data))
 
     # -- outcome pages -------------------------------------------------------------------
+    def bayes_frame(self, outcome: str) -> pd.DataFrame:
+        """The headline model under each prior of the protocol (default first)."""
+        h = self.headline(outcome)
+        if h.status != "pooled":
+            return pd.DataFrame()
+        fits = [(f"{h.bayes.prior_text} (default)", h.bayes)] + [
+            (b.prior_text, b) for _, b in self.results.bayes_priors.get(outcome, ())]
+
+        def ci(iv):
+            return estimate_ci(iv.median, iv.lower, iv.upper)
+
+        return pd.DataFrame([{"Priors": label, "Mean proportion, %": ci(b.p_mean),
+                              "Median study, %": ci(b.p_median),
+                              "A new study, %": interval(b.p_new.lower, b.p_new.upper),
+                              "\u03c4 (logit scale)": estimate_ci(b.tau.median, b.tau.lower, b.tau.upper,
+                                                                  digits=2, scale=1)}
+                             for label, b in fits])
+
+    def bayes_table(self, outcome: str):
+        from great_tables import GT
+
+        from .tables import house_style
+
+        df = self.bayes_frame(outcome)
+        if df.empty:
+            return MarkdownText(f"No Bayesian estimate: {self.headline(outcome).why_not_pooled}.")
+        return show(GT(df).tab_header(title="Bayesian binomial-normal model: posterior medians and 95% "
+                                            "credible intervals, under three priors for \u03c4")
+                    .tab_source_note("Mean proportion: population-averaged, the headline. Median study: "
+                                     "expit(\u03bc), what the GLMM's estimate is. Priors on the logit scale.")
+                    .pipe(house_style))
+
+    def heterogeneity_sentence(self, outcome: str) -> str:
+        """The GLMM's heterogeneity on its own likelihood, and what R meta prints instead."""
+        glmm = self.primary(outcome).get("result")
+        prof = self.results.glmm_heterogeneity.get(outcome)
+        if glmm is None or prof is None:
+            return "The GLMM's heterogeneity cannot be estimated here (fewer than 2 studies, or no GLMM fit)."
+        lo, hi = prof.tau2_ci
+        hi_txt = f"{hi:.2f}" if math.isfinite(hi) else "beyond any finite bound"
+        text = (f"GLMM heterogeneity: \u03c4\u00b2 = {prof.tau2:.2f} (profile-likelihood 95% CI {lo:.2f} to "
+                f"{hi_txt}); likelihood-ratio test of \u03c4\u00b2 = 0: LR = {prof.lrt:.2f}, p = "
+                f"{fmt_p(prof.lrt_pvalue)} (half the \u03c7\u00b2(1) tail, as \u03c4\u00b2 = 0 is on the "
+                f"boundary); I\u00b2 = {100 * prof.i2:.0f}% computed from this \u03c4\u00b2 (metafor's "
+                "definition).")
+        if round(100 * glmm.i2) == round(100 * prof.i2):
+            return text + " R meta prints the same I\u00b2."
+        extreme = any(x in (0, n) for x, n in zip(glmm.events, glmm.total, strict=True))
+        return (text + f" R meta prints I\u00b2 = {100 * glmm.i2:.0f}% beside the same \u03c4\u00b2: it "
+                "takes I\u00b2 from the Wald-type Q of the logits (Q = "
+                f"{glmm.q:.2f}, df = {glmm.q_df})" + (", to which studies at 0% or 100% contribute nothing."
+                                                       if extreme else "."))
+
+    def glmm_text(self, outcome: str) -> str:
+        """'97.1% (95% CI 64.2 to 99.8); prediction interval 3.4 to 100.0%' for R meta's GLMM."""
+        g = self.primary(outcome)
+        if g.get("result") is None:
+            return "not estimable"
+        pi = interval(g["pi_lower"], g["pi_upper"], scale=1, unit="%")
+        return f"{fmt_estimate(g)}; prediction interval {pi}"
+
     def sets_table(self, outcome: str):
         from .tables import results_table
 
@@ -229,8 +408,12 @@ class Site:
     def published_frame(self, outcome: str) -> pd.DataFrame:
         pub = self.data.published
         pub = pub[pub["outcome"] == outcome]
-        rows = [{"Source": "This site (primary analysis)", "Estimate, % (95% CI)": self.estimate(outcome),
+        rows = [{"Source": "This site (Bayesian mean proportion)", "Estimate, % (95% CI)": self.estimate(outcome),
                  "Note": self.evidence(outcome)}]
+        glmm = self.primary(outcome)
+        if glmm.get("result") is not None:
+            rows.append({"Source": "This site (GLMM, R meta's default)",
+                         "Estimate, % (95% CI)": fmt_estimate(glmm), "Note": self.evidence(outcome)})
         for _, p in pub.iterrows():
             rows.append({"Source": p["citation"],
                          "Estimate, % (95% CI)": estimate_ci(p["estimate"], p["ci_lower"], p["ci_upper"], digits=None,

@@ -12,7 +12,7 @@ from pathlib import Path
 from ..review.data import load
 from ..review.outputs import analyse, swap_in, write_tables
 from ..review.protocol import EGGER, OUTCOMES
-from .figures import forest_alt_text, forest_plot, funnel_alt_text, funnel_plot, save
+from .figures import forest_alt_text, forest_plot, funnel_alt_text, funnel_plot, model_heterogeneity_label, save
 
 __all__ = ["write_results"]
 
@@ -33,12 +33,15 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
         write_tables(tmp, data, results)
         alt = {}
         if figures:
-            for o, h in results.headline.items():
+            for o, h in results.primary.items():
                 if h["result"] is not None:
-                    p = forest_plot(h["result"], title=OUTCOMES[o])
+                    bayes = results.headlines[o].bayes
+                    het = (model_heterogeneity_label(bayes, results.glmm_heterogeneity.get(o))
+                           if bayes is not None else None)
+                    p = forest_plot(h["result"], title=OUTCOMES[o], bayes=bayes, heterogeneity=het)
                     for ext in ("svg", "png"):
                         save(p, tmp / f"forest_{o}.{ext}")
-                    alt[f"forest_{o}"] = forest_alt_text(h["result"], OUTCOMES[o].lower())
+                    alt[f"forest_{o}"] = forest_alt_text(h["result"], OUTCOMES[o].lower(), bayes, het)
             for rep, res in results.reproductions:
                 if res is not None:
                     p = forest_plot(res, title=f"{OUTCOMES[rep.outcome]}: {rep.source} as published")

@@ -1,0 +1,208 @@
+"""The numbers a reader sees first, chosen by the protocol's headline rules (:data:`HEADLINE`).
+
+For each outcome: whether it is pooled at all (k, every study at 100%), the Bayesian model's
+population-averaged proportion with its credible interval and the range for a new study, the
+evidence behind it (k, patients, share of derived counts), the published estimates beside it with
+why they differ, and a GRADE-style certainty line computed from the data by :data:`CERTAINTY`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..engine.bayes import BayesResult, pool_bayes
+from ..engine.study_ci import study_ci
+from ..formatting import method_label
+from .data import StudyData
+from .protocol import BAYES, CERTAINTY, HEADLINE, OUTCOMES, REPRODUCTIONS
+
+__all__ = ["Published", "Certainty", "Headline", "headline", "certainty"]
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """A published pooled estimate of the outcome (percent, as printed) and why ours differs."""
+
+    source: str
+    citation: str
+    estimate: float
+    ci_lower: float
+    ci_upper: float
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class Certainty:
+    """GRADE-style certainty: ``level`` and the domains that lowered it, each with its reason."""
+
+    level: str
+    reasons: tuple[tuple[str, str], ...]
+
+    @property
+    def text(self) -> str:
+        if not self.reasons:
+            return self.level.capitalize()
+        return f"{self.level.capitalize()}: " + "; ".join(f"{d} ({why})" for d, why in self.reasons)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One outcome's headline. ``status``: "pooled", "too_few" (k below the minimum) or
+    "all_extreme" (every study at 100% or 0%), "none" (no study reports it)."""
+
+    outcome: str
+    label: str
+    status: str
+    k: int
+    events: int
+    patients: int
+    derived_patients: int
+    studies: pd.DataFrame  # label, events, total, derivation
+    bayes: BayesResult | None
+    pooled_count: tuple[float, float, float] | None  # events/patients with its exact CI (fractions)
+    published: tuple[Published, ...]
+    certainty: Certainty | None
+    why_not_pooled: str = ""
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def derived_share(self) -> float:
+        return self.derived_patients / self.patients if self.patients else float("nan")
+
+    def to_dict(self) -> dict:
+        from ..engine.results import json_number
+
+        return {
+            "outcome": self.outcome, "status": self.status, "k": self.k, "events": self.events,
+            "patients": self.patients, "derived_patients": self.derived_patients,
+            "derived_share": json_number(self.derived_share),
+            "bayes": self.bayes.to_dict() if self.bayes is not None else None,
+            "pooled_count": None if self.pooled_count is None else [json_number(v) for v in self.pooled_count],
+            "published": [{"source": p.source, "estimate": p.estimate, "ci_lower": p.ci_lower,
+                           "ci_upper": p.ci_upper, "why_ours_differs": p.why} for p in self.published],
+            "certainty": None if self.certainty is None else {
+                "level": self.certainty.level, "reasons": [list(r) for r in self.certainty.reasons]},
+            "why_not_pooled": self.why_not_pooled or None,
+        }
+
+
+def certainty(k: int, patients: int, derived_patients: int, bayes: BayesResult | None) -> Certainty:
+    """The certainty line of :data:`CERTAINTY` for one outcome, from its data and its fit."""
+    c = CERTAINTY
+    reasons = [("risk of bias", f"{k} {c['risk_of_bias']}")]
+    width = 100 * (bayes.p_mean.upper - bayes.p_mean.lower) if bayes is not None else math.nan
+    if patients < c["imprecision_min_patients"] or not width <= c["imprecision_max_width"]:
+        parts = [f"{patients} patients"]
+        if math.isfinite(width):
+            parts.append(f"95% credible interval {width:.0f} percentage points wide")
+        reasons.append(("imprecision", ", ".join(parts)))
+    if bayes is not None:
+        pi_width = 100 * (bayes.p_new.upper - bayes.p_new.lower)
+        if pi_width > c["inconsistency_max_pi_width"]:
+            reasons.append(("inconsistency", f"a new study could find {100 * bayes.p_new.lower:.0f}% to "
+                                             f"{100 * bayes.p_new.upper:.0f}%"))
+    if patients and derived_patients / patients > c["indirectness_max_derived_share"]:
+        reasons.append(("indirectness", f"{derived_patients} of {patients} patients' counts derived, not reported"))
+    levels = c["levels"]
+    level = levels[max(0, levels.index(c["start"]) - len(reasons))]
+    return Certainty(level=level, reasons=tuple(reasons))
+
+
+def _short(citation: str) -> str:
+    """'Hernandez et al. 2018' from 'Hernandez et al. JACC Heart Fail 2018;6:734-742'."""
+    import re
+
+    year = re.search(r"(19|20)\d\d", citation)
+    head = citation.split(" et al.")[0] if " et al." in citation else citation.split(",")[0]
+    return f"{head} et al. {year.group(0)}" if year else head
+
+
+def _why(data: StudyData, source: str, outcome: str, ours: pd.DataFrame, pub_row, status: str) -> str:
+    """One sentence: why the published estimate and ours differ, from what data/ records."""
+    rep = next((r for r in REPRODUCTIONS if (r.source, r.outcome) == (source, outcome)), None)
+    k = len(ours)
+    ours_text = {
+        "pooled": (f"ours is the population-averaged proportion of a Bayesian random-effects model "
+                   f"(exact binomial likelihood, logit scale) of the {k} studies with public counts"),
+        "too_few": f"ours has {k} {'study' if k == 1 else 'studies'} with a public count, too few to pool",
+        "all_extreme": f"ours has {k} studies with public counts, every one at 100% or 0%, not pooled",
+        "none": "no study in ours reports it",
+    }[status]
+    if rep is not None and rep.options is not None and rep.analysis_set is not None:
+        o = rep.options
+        theirs = data.counts(outcome, rep.analysis_set)
+        extra = theirs[~theirs["study_id"].isin(set(ours["study_id"]))]
+        missing = ours[~ours["study_id"].isin(set(theirs["study_id"]))]
+        kind = {"sensitivity_retracted": "retracted", "sensitivity_population": "broader population"}
+        bits = []
+        if len(extra):
+            bits.append("adds " + ", ".join(f"{r['label']} ({kind.get(r['inclusion'], r['inclusion'])})"
+                                            for _, r in extra.iterrows()))
+        if len(missing):
+            bits.append("lacks " + ", ".join(missing["label"]))
+        same = "; ".join(bits) if bits else f"the same {len(theirs)} studies as ours"
+        from .analyses import reproduce
+
+        how = method_label(o["sm"], o["method"], o["method_tau"], long=True)
+        est, lo, hi = reproduce(data, rep).back()
+        past = f", whose interval reaches {100 * hi:.1f}%" if hi > 1 else ""
+        return (f"it pooled {same} as {how[0].lower() + how[1:]} (rebuilt from data/: {100 * est:.1f}%"
+                f"{past}); {ours_text}")
+    note = str(pub_row.get("note") or "")
+    total = next((part.strip() for part in note.split(";") if "studies" in part), "")
+    lead = f"it pooled {total}" if total else "it pooled its own list of studies"
+    return f"{lead}, which cannot be rebuilt for this outcome from public sources; {ours_text}"
+
+
+def headline(data: StudyData, outcome: str, counts: pd.DataFrame) -> Headline:
+    """The headline of ``outcome`` from its primary-analysis counts (:meth:`StudyData.counts`)."""
+    k = len(counts)
+    events = int(counts["events"].sum()) if k else 0
+    patients = int(counts["total"].sum()) if k else 0
+    derived = int(counts.loc[counts["derivation"] != "reported", "total"].sum()) if k else 0
+    studies = counts[["study_id", "label", "events", "total", "derivation"]].reset_index(drop=True)
+    x = counts["events"].to_numpy(int)
+    n = counts["total"].to_numpy(int)
+    if k == 0:
+        status = "none"
+    elif k < HEADLINE["min_studies"]:
+        status = "too_few"
+    elif np.all(x == n) or np.all(x == 0):
+        status = "all_extreme"
+    else:
+        status = "pooled"
+    pub = data.published
+    published = []
+    for source in HEADLINE["published_sources"]:
+        row = pub[(pub["source"] == source) & (pub["outcome"] == outcome)]
+        if len(row):
+            r = row.iloc[0]
+            published.append(Published(source=source, citation=_short(str(r["citation"])),
+                                        estimate=float(r["estimate"]), ci_lower=float(r["ci_lower"]),
+                                        ci_upper=float(r["ci_upper"]), why=_why(data, source, outcome, counts, r, status)))
+    base = {"outcome": outcome, "label": OUTCOMES[outcome], "k": k, "events": events, "patients": patients,
+            "derived_patients": derived, "studies": studies, "published": tuple(published)}
+    if status == "none":
+        return Headline(status=status, bayes=None, pooled_count=None, certainty=None,
+                        why_not_pooled="no study in the primary analysis reports this outcome", **base)
+    p, lo, hi = study_ci(np.array([events]), np.array([patients]), "CP")
+    count = (float(p[0]), float(lo[0]), float(hi[0]))
+    if status == "too_few":
+        return Headline(status=status, bayes=None, pooled_count=count,
+                        certainty=certainty(k, patients, derived, None),
+                        why_not_pooled=f"too few studies to pool ({k}; the protocol pools from "
+                                       f"{HEADLINE['min_studies']})", **base)
+    if status == "all_extreme":
+        word = "100%" if np.all(x == n) else "0%"
+        return Headline(status=status, bayes=None, pooled_count=count,
+                        certainty=certainty(k, patients, derived, None),
+                        why_not_pooled=(f"every study reports {word}, so no model can estimate how the studies "
+                                        "vary or how far the proportion lies from " + word +
+                                        "; the pooled count and its exact interval are shown"), **base)
+    bayes = pool_bayes(x, n, list(counts["label"]), **BAYES)
+    return Headline(status="pooled", bayes=bayes, pooled_count=count,
+                    certainty=certainty(k, patients, derived, bayes), **base)

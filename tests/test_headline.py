@@ -1,0 +1,88 @@
+"""The protocol's headline rules (issue #12): what is pooled, from how much, beside what was published,
+and the certainty line, each computed from data/ and checked against hand reasoning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import ROOT
+from metaprop.engine.bayes import pool_bayes
+from metaprop.review.data import load
+from metaprop.review.headline import certainty, headline
+from metaprop.review.protocol import BAYES, CERTAINTY, HEADLINE
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load(ROOT / "data")
+
+
+def counts(rows):
+    return pd.DataFrame([{"study_id": f"s{i}", "label": f"Study {i}", "events": x, "total": n,
+                          "derivation": d} for i, (x, n, d) in enumerate(rows)])
+
+
+def test_too_few_studies_get_the_pooled_count_not_a_model(data):
+    h = headline(data, "alive_12mo", counts([(10, 10, "derived")]))
+    assert h.status == "too_few" and h.bayes is None and HEADLINE["min_studies"] == 3
+    # Clopper-Pearson for 10/10: lower limit 0.025^(1/10) = 0.6915 (hand calculation)
+    assert h.pooled_count == pytest.approx((1.0, 0.025 ** 0.1, 1.0), abs=1e-10)
+    assert h.derived_share == 1.0
+    h2 = headline(data, "alive_12mo", counts([(10, 10, "reported"), (5, 9, "reported")]))
+    assert h2.status == "too_few"
+
+
+def test_every_study_at_100_percent_is_not_pooled(data):
+    h = headline(data, "discharged_alive", counts([(10, 10, "reported"), (10, 10, "derived"), (11, 11, "reported")]))
+    assert h.status == "all_extreme" and h.bayes is None
+    assert h.pooled_count == pytest.approx((1.0, 0.025 ** (1 / 31), 1.0), abs=1e-10)
+    assert h.derived_patients == 10 and "every study reports 100%" in h.why_not_pooled
+
+
+def test_pooled_headline_is_the_bayesian_mean_proportion(data):
+    rows = [(10, 10, "reported"), (9, 10, "reported"), (20, 20, "reported"), (9, 14, "reported"), (11, 11, "reported")]
+    h = headline(data, "weaned", counts(rows))
+    assert h.status == "pooled"
+    b = pool_bayes([r[0] for r in rows], [r[1] for r in rows], **BAYES)
+    assert h.bayes.p_mean == b.p_mean and h.k == 5 and h.patients == 65 and h.events == 59
+
+
+def test_weaning_headline_on_the_real_data_and_why_it_differs_from_2018(data):
+    h = headline(data, "weaned", data.counts("weaned", "primary"))
+    assert round(100 * h.bayes.p_mean.median, 1) == 91.5
+    hern = next(p for p in h.published if p.source == "hernandez2018")
+    assert (hern.estimate, hern.ci_lower, hern.ci_upper) == (93, 86, 100)
+    # the 2018 analysis set holds the same five studies; its DL raw-proportion pooling, rebuilt
+    # from data/, is 93.45% (86.19 to 100.71), so the sentence names the method and the 100.7%
+    assert "the same 5 studies" in hern.why and "93.4%" in hern.why and "100.7%" in hern.why
+
+
+def test_certainty_rules_fire_from_the_data():
+    hom = pool_bayes([180, 190, 170, 185, 175], [200, 210, 190, 205, 195])  # 1000 patients, homogeneous
+    c = certainty(5, 1000, 0, hom)
+    assert [d for d, _ in c.reasons] == ["risk of bias"]  # precise, consistent, every count reported
+    assert c.level == "very low"  # start "low" (observational), down one for risk of bias
+    wide = pool_bayes([10, 9, 20, 9, 11], [10, 10, 20, 14, 11])
+    c = certainty(5, 65, 20, wide)
+    assert [d for d, _ in c.reasons] == ["risk of bias", "imprecision", "inconsistency", "indirectness"]
+    assert c.level == CERTAINTY["levels"][0] == "very low"  # the floor
+    assert "65 patients" in c.text and "20 of 65" in c.text
+
+
+def test_home_and_outcome_sentences(site_build):
+    from metaprop.site.pages import Site
+
+    S = Site(ROOT / "data")
+    assert S.estimate("weaned").startswith("91.5% (95% credible interval 79.2 to 97.5)")
+    assert S.estimate("alive_12mo").startswith("not pooled: 10/10 patients")
+    assert "too few studies" in S.estimate("alive_12mo")
+    assert S.prediction("weaned") == "66.9 to 99.4%"
+    assert S.evidence("weaned") == "5 studies, 65 patients, every count reported"
+    assert "10 of 31 patients' counts derived (32%)" in S.evidence("discharged_alive")
+    assert S.certainty("weaned").startswith("Very low: risk of bias (5 uncontrolled case series)")
+    text = S.heterogeneity_sentence("weaned")
+    assert "LR = 5.84" in text and "R meta prints I\u00b2 = 0%" in text
+    assert set(S.bayes_frame("weaned")["Priors"].str.contains("half-Cauchy")) == {False, True}
+    assert np.all(S.headline_frame()["Certainty"] == "Very low")
