@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CFF_VENV := .venv-cff
 CFF_STAMP := $(CFF_VENV)/.installed
 
-.PHONY: setup site prerender results test test-quick lint validate benchmark bench-site references check-references clean
+.PHONY: setup site prerender results test test-quick lint validate benchmark bench-site references check-references coverage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,11 @@ bench-site: $(STAMP)
 references:
 	Rscript tests/reference/make_reference.R tests/reference/metafor_reference.json
 	Rscript tests/reference/make_meta_reference.R tests/reference/meta_reference.json
+	Rscript tests/reference/make_glmm_profile.R tests/reference/glmm_profile_reference.json
+
+## The coverage study behind the headline model (about 15 minutes on 2 cores; writes analysis/simulation/).
+coverage: $(STAMP)
+	$(BIN)/python analysis/simulation/coverage.py
 
 ## Prove the committed reference files equal a fresh run of their R scripts (skips without R).
 check-references: $(STAMP)

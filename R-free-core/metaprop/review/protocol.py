@@ -111,7 +111,7 @@ BAYES_PRIOR_SENSITIVITY = (
 HEADLINE = {"min_studies": 3, "estimand": "mean proportion", "published_sources": ("hernandez2018", "alshakarchi2024")}
 
 #: GRADE-style certainty of a single-arm proportion (Guyatt et al. 2011, J Clin Epidemiol 64:383;
-#: Murad et al. 2017, BMJ Evid Based Med 22:85-87, for non-comparative evidence): start at "low"
+#: Murad et al. 2018, BMJ Evid Based Med 23:60-63, for case series): start at "low"
 #: (observational), then one level down for each domain whose rule fires; "very low" is the floor.
 CERTAINTY = {
     "start": "low",
