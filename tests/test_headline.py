@@ -7,11 +7,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import ROOT
 from metaprop.engine.bayes import pool_bayes
 from metaprop.review.data import load
 from metaprop.review.headline import certainty, headline
 from metaprop.review.protocol import BAYES, CERTAINTY, HEADLINE
+
+from conftest import ROOT
 
 
 @pytest.fixture(scope="module")

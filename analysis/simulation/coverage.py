@@ -145,8 +145,9 @@ def main(argv=None) -> int:
     table = summarise(rows)
     a.out.mkdir(parents=True, exist_ok=True)
     table.to_csv(a.out / "coverage.csv", index=False, lineterminator="\n", float_format="%.6g")
-    import metaprop
     import scipy
+
+    import metaprop
 
     check = [{k: (round(v, 12) if isinstance(v, float) else v) for k, v in r.items()}
              for r in rows if r["scenario"] == 0 and r["rep"] < CHECK_REPS]

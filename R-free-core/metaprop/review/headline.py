@@ -183,7 +183,8 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame) -> Headline:
             r = row.iloc[0]
             published.append(Published(source=source, citation=_short(str(r["citation"])),
                                         estimate=float(r["estimate"]), ci_lower=float(r["ci_lower"]),
-                                        ci_upper=float(r["ci_upper"]), why=_why(data, source, outcome, counts, r, status)))
+                                        ci_upper=float(r["ci_upper"]),
+                                        why=_why(data, source, outcome, counts, r, status)))
     base = {"outcome": outcome, "label": OUTCOMES[outcome], "k": k, "events": events, "patients": patients,
             "derived_patients": derived, "studies": studies, "published": tuple(published)}
     if status == "none":

@@ -33,7 +33,8 @@ from ..engine.results import PoolResult
 from ..formatting import estimate_ci, interval
 from .theme import FONT_SIZE, OKABE_ITO, theme_metaprop
 
-__all__ = ["forest_data", "forest_plot", "model_heterogeneity_label", "forest_alt_text", "funnel_plot", "funnel_alt_text", "save"]
+__all__ = ["forest_data", "forest_plot", "model_heterogeneity_label", "forest_alt_text", "funnel_plot",
+           "funnel_alt_text", "save"]
 
 # x positions of the text columns around the [0, 1] data region
 X_STUDY, X_EVENTS, X_TOTAL = -1.05, -0.38, -0.18
@@ -226,7 +227,8 @@ def forest_alt_text(res: PoolResult, outcome_label: str = "proportion", bayes=No
             b, nb = bayes.p_mean, bayes.p_new
             parts.append("The orange diamond shows the Bayesian model's mean proportion, "
                          + estimate_ci(b.median, b.lower, b.upper, unit="%", ci_label="95% credible interval ")
-                         + f", and the light blue bar the range for a new study, {interval(nb.lower, nb.upper, unit='%')}.")
+                         + ", and the light blue bar the range for a new study, "
+                         + f"{interval(nb.lower, nb.upper, unit='%')}.")
         het = heterogeneity if heterogeneity is not None else heterogeneity_label(res)
         parts.append(het.replace("\u00b2", "^2").replace("\u03c4", "tau") + ".")
     return " ".join(parts)
