@@ -221,3 +221,47 @@ def test_contributor_text_shows_as_text_never_runs(visits):
     assert {k: m["pwned"] for k, m in visits.items() if m["pwned"]} == {}
     page = visits[("analysis/survival-12mo.html", 1280)]
     assert HOSTILE_LABEL in page["text"]
+
+
+def test_explorer_follows_the_reader_offline(served, browser):
+    """Issue 13: untick Hara 2011 (by keyboard) and pick Freeman-Tukey; the sentence shows the core's
+    value for that subset, the URL records the choice and restores it, and nothing is requested
+    from any other host (every such request is refused)."""
+    import re
+
+    from metaprop.review.analyses import pool_counts
+    from metaprop.review.data import load
+
+    _, url = served
+    cand = load(ROOT / "data").counts("weaned", "all")
+    sub = cand[(cand["inclusion"] == "primary") & (cand["study_id"] != "hara2011")]
+    est, lo, hi = pool_counts(sub, sm="PFT", method="Inverse", method_tau="REML", method_tau_ci="").back("random")
+    want = f"{100 * est:.1f}% (95% CI {100 * lo:.1f} to {100 * hi:.1f})"
+    ctx = browser.new_context(viewport={"width": 390, "height": 900})
+    refused = []
+
+    def gate(route):
+        if route.request.url.startswith(url):
+            route.continue_()
+        else:
+            refused.append(route.request.url)
+            route.abort()
+
+    ctx.route("**/*", gate)
+    page = ctx.new_page()
+    page.goto(f"{url}/analysis/explorer.html", wait_until="networkidle")
+    result = page.locator("#explorer-result")
+    assert re.search(r"\d+\.\d% \(95% credible interval", result.text_content())
+    page.get_by_label(re.compile(r"^Hara 2011")).focus()
+    page.keyboard.press("Space")
+    page.select_option("#explorer-method", "PFT")
+    assert want in result.text_content()
+    assert "4 studies" in result.text_content()
+    assert "m=PFT" in page.url and "hara2011" not in page.url and "sokal2014" in page.url
+    again = ctx.new_page()
+    again.goto(page.url, wait_until="networkidle")
+    assert want in again.locator("#explorer-result").text_content()
+    assert not again.get_by_label(re.compile(r"^Hara 2011")).is_checked()
+    assert again.locator("#explorer-forest svg rect").count() == 4  # one square per study
+    assert refused == []
+    ctx.close()

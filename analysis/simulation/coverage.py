@@ -9,15 +9,16 @@ expit(theta_i)), then fit
   analysis), with its Freeman-Tukey fallback when every study has 100% or 0%;
 * IV-logit-HK: inverse-variance logits (0.5 continuity correction), REML, Hartung-Knapp;
 * PFT: Freeman-Tukey double arcsine, REML, Wald interval (R meta's inverse-variance default);
-* Bayes: the binomial-normal model with mu ~ N(0, 10^2), tau ~ half-normal(0.5)
-  (metaprop.engine.bayes), credible interval of the population-averaged proportion.
+* Bayes-HN0.5 and Bayes-HN1.0: the binomial-normal model with mu ~ N(0, 10^2) and tau ~
+  half-normal(0.5) or half-normal(1.0) (metaprop.engine.bayes), credible interval of the
+  population-averaged proportion.
 
 The target is the **population-averaged proportion** E[expit(theta)] (what "93% of patients were
 weaned" means when studies differ); coverage of the median study's expit(mu) is recorded too.
 Replication r of scenario s uses seed (20261129, s, r): results do not depend on how many
 processes run them. Deterministic: the same code writes the same files.
 
-    python analysis/simulation/coverage.py            # 500 replications per scenario (~15 min, 2 cores)
+    python analysis/simulation/coverage.py            # 500 replications per scenario (~20 min, 2 cores)
     python analysis/simulation/coverage.py --reps 20  # a quick look
 
 Writes analysis/simulation/coverage.csv (one row per scenario and method) and coverage.json
@@ -46,7 +47,8 @@ KS = (3, 5, 10)
 PS = (0.6, 0.8, 0.9, 0.98)
 TAUS = (0.0, 0.5, 1.0, 1.5)
 N_RANGE = (8, 50)
-METHODS = ("GLMM", "IV-logit-HK", "PFT", "Bayes")
+METHODS = ("GLMM", "IV-logit-HK", "PFT", "Bayes-HN0.5", "Bayes-HN1.0")
+BAYES_SCALES = {"Bayes-HN0.5": 0.5, "Bayes-HN1.0": 1.0}
 CHECK_REPS = 5
 
 
@@ -81,9 +83,10 @@ def fit_all(x, n) -> dict:
         out["GLMM"] = g.back("random")[1:]
         out["IV-logit-HK"] = pool(x, n, sm="PLOGIT", hakn=True, **iv).back("random")[1:]
         out["PFT"] = pool(x, n, sm="PFT", **iv).back("random")[1:]
-        b = pool_bayes(x, n)
-        out["Bayes"] = (b.p_mean.lower, b.p_mean.upper)
-        out["Bayes-median"] = (b.p_median.lower, b.p_median.upper)
+        for name, scale in BAYES_SCALES.items():
+            b = pool_bayes(x, n, tau_prior_scale=scale)
+            out[name] = (b.p_mean.lower, b.p_mean.upper)
+            out[name + "-median"] = (b.p_median.lower, b.p_median.upper)
     return {k: (float(v[0]), float(v[1])) for k, v in out.items()}
 
 
@@ -103,7 +106,7 @@ def run_scenario(args) -> list[dict]:
             ok = math.isfinite(lo) and math.isfinite(hi)
             # the Bayesian interval for expit(mu) is its own; the others' intervals are for the
             # estimand they target, expit(mu) (logit models) or the back-transformed PFT mean
-            mlo, mhi = ints["Bayes-median"] if m == "Bayes" else (lo, hi)
+            mlo, mhi = ints[m + "-median"] if m in BAYES_SCALES else (lo, hi)
             rows.append({"scenario": s["scenario"], "rep": rep, "method": m, "lower": lo, "upper": hi,
                          "cover_mean": ok and lo <= truth_mean <= hi,
                          "cover_median": ok and mlo <= truth_median <= mhi, "failed": not ok})
@@ -153,7 +156,7 @@ def main(argv=None) -> int:
              for r in rows if r["scenario"] == 0 and r["rep"] < CHECK_REPS]
     meta = {"seed": SEED, "reps": a.reps, "k": list(KS), "p_median": list(PS), "tau": list(TAUS),
             "n_range": list(N_RANGE), "methods": list(METHODS), "level": 0.95,
-            "bayes_prior": "mu ~ N(0, 10^2), tau ~ half-normal(0.5)",
+            "bayes_prior": "mu ~ N(0, 10^2), tau ~ half-normal(0.5) or half-normal(1.0)",
             "software": {"metaprop": metaprop.__version__, "numpy": np.__version__, "scipy": scipy.__version__,
                          "python": platform.python_version()},
             "check": check}

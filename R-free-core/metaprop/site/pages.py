@@ -68,6 +68,16 @@ def software_table() -> HtmlTable:
     return show(GT(software_versions()).tab_header(title="Software used in this build").pipe(house_style))
 
 
+class RawHtml:
+    """HTML the page should insert as is (built here, every data value escaped)."""
+
+    def __init__(self, html: str):
+        self.html = html
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
 class SvgFigure:
     """A figure written by the build (``results/NAME.svg``), shown by Jupyter as SVG.
 
@@ -252,6 +262,22 @@ class Site:
         return show(GT(df).tab_header(title="Coverage of the mean proportion (%), by number of studies and "
                                             "between-study sd (averaged over true proportions 0.6 to 0.98)")
                     .pipe(house_style))
+
+    # -- sensitivity explorer --------------------------------------------------------------
+    def explorer_panel(self, prefix: str = "..") -> RawHtml:
+        """The explorer's mount point: site-assets/explorer.js fills it from results/explorer_*.json.
+        Without JavaScript the reader sees the sentence below instead."""
+        import json
+
+        from .text import html_escape
+
+        outcomes = json.dumps([{"key": k, "label": v} for k, v in OUTCOMES.items()])
+        html = (f'<div id="explorer" class="explorer" data-base="{html_escape(prefix)}/results/" '
+                f'data-outcomes="{html_escape(outcomes)}">'
+                "<p>The explorer needs JavaScript; every analysis it offers is also in "
+                f'<a href="{html_escape(prefix)}/results/results.json">results.json</a>.</p></div>'
+                f'<script src="{html_escape(prefix)}/site-assets/explorer.js" defer></script>')
+        return RawHtml(html)
 
     # -- figures -------------------------------------------------------------------------
     def figure_links(self, name: str, prefix: str = ".") -> str:

@@ -17,8 +17,11 @@ from .figures import forest_alt_text, forest_plot, funnel_alt_text, funnel_plot,
 __all__ = ["write_results"]
 
 
-def write_results(data_dir="data", out_dir="results", figures: bool = True, key: str | None = None):
-    """Write results.json, CSV tables and forest/funnel figures (SVG and PNG) to ``out_dir``.
+def write_results(data_dir="data", out_dir="results", figures: bool = True, key: str | None = None,
+                  explorer: bool | None = None):
+    """Write results.json, CSV tables and forest/funnel figures (SVG and PNG) to ``out_dir``,
+    and with ``explorer`` (default: with ``figures``) the sensitivity explorer's
+    ``explorer_<outcome>.json`` (:mod:`metaprop.review.explorer`).
 
     Files are written to a temporary folder and moved into place only when all succeeded.
     Returns ``(data, results)``, the analysis written; ``key`` (the build key) goes to
@@ -26,6 +29,7 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
     """
     data = load(data_dir)
     results = analyse(data)
+    explorer = figures if explorer is None else explorer
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".metaprop-", dir=out_dir.parent))
@@ -54,6 +58,12 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
                     save(p, tmp / f"funnel_{o}.{ext}")
                 alt[f"funnel_{o}"] = funnel_alt_text(fd, "logit")
             (tmp / "alt_text.json").write_text(json.dumps(alt, indent=2, sort_keys=True) + "\n")
+        if explorer:
+            from ..review.explorer import explorer_data
+
+            for o in OUTCOMES:
+                payload = json.dumps(explorer_data(data, o), sort_keys=True, separators=(",", ":"))
+                (tmp / f"explorer_{o}.json").write_text(payload + "\n")
         if key is not None:
             (tmp / "build-key.txt").write_text(key + "\n")
         swap_in(tmp, out_dir)

@@ -1,0 +1,180 @@
+// Sensitivity explorer: studies in or out, method, and the forest plot follows.
+// Every number is looked up in results/explorer_<outcome>.json, computed at build time by the
+// same engine as the static pages (metaprop.review.explorer); this script computes nothing.
+// No library, no network beyond this site: text from data/ is set with textContent only.
+(function () {
+  "use strict";
+  const root = document.getElementById("explorer");
+  if (!root) return;
+  const base = root.dataset.base;
+  const outcomes = JSON.parse(root.dataset.outcomes);
+  const cache = {};
+  const state = { outcome: null, mask: 0, method: "Bayes" };
+  const SVG = "http://www.w3.org/2000/svg";
+
+  const el = (tag, attrs, text) => {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const svgEl = (tag, attrs, text) => {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+    if (text !== undefined) e.textContent = text;
+    return e;
+  };
+  const pct = (v) => (v === null || v === undefined ? "\u2014" : (100 * v).toFixed(1));
+
+  // -- controls ------------------------------------------------------------------------------
+  const outcomeSel = el("select", { id: "explorer-outcome" });
+  outcomes.forEach((o) => outcomeSel.appendChild(el("option", { value: o.key }, o.label)));
+  const outcomeRow = el("p", { class: "explorer-row" });
+  outcomeRow.appendChild(el("label", { for: "explorer-outcome" }, "Outcome: "));
+  outcomeRow.appendChild(outcomeSel);
+
+  const methodSel = el("select", { id: "explorer-method" });
+  const methodRow = el("p", { class: "explorer-row" });
+  methodRow.appendChild(el("label", { for: "explorer-method" }, "Method: "));
+  methodRow.appendChild(methodSel);
+
+  const studiesBox = el("fieldset", { id: "explorer-studies" });
+  const reset = el("button", { type: "button", id: "explorer-reset", class: "btn btn-outline-secondary btn-sm" },
+                   "Back to the primary analysis");
+  const result = el("p", { id: "explorer-result", "aria-live": "polite", class: "explorer-result" });
+  const note = el("p", { id: "explorer-note", class: "explorer-note" });
+  const figure = el("div", { id: "explorer-forest", class: "explorer-forest" });
+  const link = el("p", { class: "explorer-link" });
+  const linkA = el("a", { id: "explorer-permalink", href: "#" }, "Link to this choice");
+  link.appendChild(linkA);
+  root.replaceChildren(outcomeRow, studiesBox, methodRow, reset, result, note, figure, link);
+
+  // -- URL: ?o=weaned&s=cowburn2005,herweg2007&m=PFT ------------------------------------------
+  function readUrl() {
+    const q = new URLSearchParams(window.location.search);
+    return { o: q.get("o"), s: q.get("s"), m: q.get("m") };
+  }
+  function writeUrl(data) {
+    const ids = data.studies.filter((s, i) => state.mask & (1 << i)).map((s) => s.id);
+    const q = new URLSearchParams({ o: state.outcome, s: ids.join(","), m: state.method });
+    const url = window.location.pathname + "?" + q.toString();
+    window.history.replaceState(null, "", url);
+    linkA.setAttribute("href", url);
+  }
+
+  async function load(outcome) {
+    if (!cache[outcome]) {
+      const r = await fetch(base + "explorer_" + encodeURIComponent(outcome) + ".json");
+      if (!r.ok) throw new Error("explorer data missing for " + outcome);
+      cache[outcome] = await r.json();
+    }
+    return cache[outcome];
+  }
+
+  function buildControls(data) {
+    studiesBox.replaceChildren(el("legend", {}, "Studies included (" + data.label.toLowerCase() + ")"));
+    data.studies.forEach((s, i) => {
+      const id = "explorer-study-" + i;
+      const row = el("div", { class: "form-check" });
+      const box = el("input", { type: "checkbox", id: id, class: "form-check-input", "data-index": String(i) });
+      box.checked = Boolean(state.mask & (1 << i));
+      box.addEventListener("change", () => {
+        state.mask = box.checked ? state.mask | (1 << i) : state.mask & ~(1 << i);
+        update();
+      });
+      const flags = [];
+      if (s.derivation !== "reported") flags.push(s.derivation === "derived_from_percent" ? "count derived from a percentage" : "count derived");
+      flags.push(s.inclusion === "primary" ? "primary analysis" : s.retracted ? "retracted" : "broader population");
+      const label = el("label", { for: id, class: "form-check-label" });
+      label.appendChild(document.createTextNode(s.label + ": " + s.events + "/" + s.total + " (" + flags.join(", ") + ")"));
+      if (s.retracted) label.appendChild(el("span", { class: "explorer-badge" }, "retracted"));
+      row.append(box, label);
+      studiesBox.appendChild(row);
+    });
+    methodSel.replaceChildren();
+    Object.entries(data.methods).forEach(([k, m]) => methodSel.appendChild(el("option", { value: k }, m.label)));
+    methodSel.value = state.method;
+  }
+
+  function drawForest(data, r) {
+    const rows = data.studies.map((s, i) => ({ s, i })).filter(({ i }) => state.mask & (1 << i));
+    const W = 640, left = 190, right = 610, rowH = 24, top = 30;
+    const pooledY = top + rows.length * rowH + 16;
+    const H = pooledY + 70;
+    const x = (p) => left + (right - left) * p;
+    const svg = svgEl("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", width: "100%",
+                               "aria-labelledby": "explorer-forest-title" });
+    const title = svgEl("title", { id: "explorer-forest-title" },
+                        "Forest plot of the chosen studies: " + result.textContent);
+    svg.appendChild(title);
+    [0, 0.25, 0.5, 0.75, 1].forEach((t) => {
+      svg.appendChild(svgEl("line", { x1: x(t), x2: x(t), y1: top - 8, y2: H - 28, stroke: "#d0d0d0" }));
+      svg.appendChild(svgEl("text", { x: x(t), y: H - 12, "text-anchor": "middle", "font-size": 12, fill: "#333" }, (100 * t) + "%"));
+    });
+    svg.appendChild(svgEl("text", { x: 4, y: 16, "font-size": 12, "font-weight": "bold", fill: "#000" }, "Study (events/total)"));
+    const maxN = Math.max(...rows.map(({ s }) => s.total), 1);
+    rows.forEach(({ s }, j) => {
+      const y = top + j * rowH + 10;
+      svg.appendChild(svgEl("text", { x: 4, y: y + 4, "font-size": 12, fill: "#000" }, s.label + " (" + s.events + "/" + s.total + ")"));
+      svg.appendChild(svgEl("line", { x1: x(s.lo), x2: x(s.hi), y1: y, y2: y, stroke: "#000", "stroke-width": 1.2 }));
+      const half = 3 + 5 * Math.sqrt(s.total / maxN);
+      svg.appendChild(svgEl("rect", { x: x(s.p) - half, y: y - half, width: 2 * half, height: 2 * half, fill: "#0072B2" }));
+    });
+    if (r && r.est !== undefined && r.est !== null) {
+      const y = pooledY;
+      svg.appendChild(svgEl("text", { x: 4, y: y + 4, "font-size": 12, "font-weight": "bold", fill: "#000" }, "Pooled"));
+      const pts = [[x(r.lo), y], [x(r.est), y - 8], [x(r.hi), y], [x(r.est), y + 8]].map((p) => p.join(",")).join(" ");
+      svg.appendChild(svgEl("polygon", { points: pts, fill: state.method === "Bayes" ? "#E69F00" : "#D55E00", stroke: "#000" }));
+      if (r.pil !== null && r.piu !== null) {
+        svg.appendChild(svgEl("text", { x: 4, y: y + 30, "font-size": 12, fill: "#000" }, "A new study"));
+        svg.appendChild(svgEl("line", { x1: x(r.pil), x2: x(r.piu), y1: y + 26, y2: y + 26,
+                                        stroke: state.method === "Bayes" ? "#56B4E9" : "#0072B2", "stroke-width": 6 }));
+      }
+    }
+    figure.replaceChildren(svg);
+  }
+
+  function update() {
+    const data = cache[state.outcome];
+    const r = (data.results[String(state.mask)] || {})[state.method];
+    const k = data.studies.filter((s, i) => state.mask & (1 << i)).length;
+    const m = data.methods[state.method];
+    if (k < 2 || !r) {
+      result.textContent = "Choose at least two studies to pool.";
+      note.textContent = "";
+    } else if (r.est === undefined || r.est === null) {
+      result.textContent = m.label + ": no estimate for these studies.";
+      note.textContent = r.note || "";
+    } else {
+      const ci = state.method === "Bayes" ? "95% credible interval" : "95% CI";
+      const pi = r.pil === null ? "" : "; a new study " + pct(r.pil) + " to " + pct(r.piu) + "%";
+      result.textContent = data.label + ": " + pct(r.est) + "% (" + ci + " " + pct(r.lo) + " to " + pct(r.hi) + ")" + pi +
+        "; " + r.k + " studies, " + r.patients + " patients; " + m.label + ".";
+      note.textContent = r.note ? "Note: " + r.note + "." : "";
+    }
+    drawForest(data, r);
+    writeUrl(data);
+  }
+
+  async function selectOutcome(outcome, idsText, method) {
+    state.outcome = outcome;
+    const data = await load(outcome);
+    state.mask = data.default.mask;
+    if (idsText !== null && idsText !== undefined) {
+      const ids = idsText.split(",");
+      state.mask = data.studies.reduce((m, s, i) => (ids.includes(s.id) ? m | (1 << i) : m), 0);
+    }
+    state.method = method && data.methods[method] ? method : data.default.method;
+    outcomeSel.value = outcome;
+    buildControls(data);
+    update();
+  }
+
+  outcomeSel.addEventListener("change", () => selectOutcome(outcomeSel.value, null, state.method));
+  methodSel.addEventListener("change", () => { state.method = methodSel.value; update(); });
+  reset.addEventListener("click", () => selectOutcome(state.outcome, null, null));
+
+  const u = readUrl();
+  const first = outcomes.some((o) => o.key === u.o) ? u.o : outcomes[0].key;
+  selectOutcome(first, u.s, u.m).catch((e) => { result.textContent = "The explorer could not load its data: " + e.message; });
+})();
