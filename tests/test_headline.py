@@ -52,7 +52,7 @@ def test_pooled_headline_is_the_bayesian_mean_proportion(data):
 
 def test_weaning_headline_on_the_real_data_and_why_it_differs_from_2018(data):
     h = headline(data, "weaned", data.counts("weaned", "primary"))
-    assert round(100 * h.bayes.p_mean.median, 1) == 91.5
+    assert round(100 * h.bayes.p_mean.median, 1) == 91.4  # half-normal(1.0), as the issue's own figure
     hern = next(p for p in h.published if p.source == "hernandez2018")
     assert (hern.estimate, hern.ci_lower, hern.ci_upper) == (93, 86, 100)
     # the 2018 analysis set holds the same five studies; its DL raw-proportion pooling, rebuilt
@@ -76,10 +76,10 @@ def test_home_and_outcome_sentences(site_build):
     from metaprop.site.pages import Site
 
     S = Site(ROOT / "data")
-    assert S.estimate("weaned").startswith("91.5% (95% credible interval 79.2 to 97.5)")
+    assert S.estimate("weaned").startswith("91.4% (95% credible interval 73.2 to 98.1)")
     assert S.estimate("alive_12mo").startswith("not pooled: 10/10 patients")
     assert "too few studies" in S.estimate("alive_12mo")
-    assert S.prediction("weaned") == "66.9 to 99.4%"
+    assert S.prediction("weaned") == "43.3 to 99.9%"
     assert S.evidence("weaned") == "5 studies, 65 patients, every count reported"
     assert "10 of 31 patients' counts derived (32%)" in S.evidence("discharged_alive")
     assert S.certainty("weaned").startswith("Very low: risk of bias (5 uncontrolled case series)")

@@ -51,7 +51,8 @@ from scipy import special
 from ..errors import MetapropError
 from .glmm import conditional_modes
 
-__all__ = ["TAU_PRIORS", "Interval", "BayesResult", "pool_bayes", "tau_prior_logpdf", "mean_proportion"]
+__all__ = ["TAU_PRIORS", "Interval", "BayesResult", "pool_bayes", "tau_prior_logpdf", "mean_proportion",
+           "prior_text"]
 
 TAU_PRIORS = ("halfnormal", "halfcauchy")
 _AGQ_Z, _AGQ_W = np.polynomial.hermite.hermgauss(11)
@@ -68,6 +69,13 @@ def tau_prior_logpdf(tau, prior: str = "halfnormal", scale: float = 0.5):
     if prior == "halfcauchy":
         return math.log(2.0 / math.pi) - math.log(scale) - np.log1p((tau / scale) ** 2)
     raise MetapropError(f"Invalid tau_prior {prior!r}; must be one of {list(TAU_PRIORS)}.")
+
+
+def prior_text(mu_prior_mean: float = 0.0, mu_prior_sd: float = 10.0, tau_prior: str = "halfnormal",
+               tau_prior_scale: float = 0.5) -> str:
+    """'mu ~ N(0, 10^2), tau ~ half-normal(0.5)' for the options of :func:`pool_bayes`."""
+    name = {"halfnormal": "half-normal", "halfcauchy": "half-Cauchy"}[tau_prior]
+    return f"mu ~ N({mu_prior_mean:g}, {mu_prior_sd:g}^2), tau ~ {name}({tau_prior_scale:g})"
 
 
 def _tau_prior_ppf(q: float, prior: str, scale: float) -> float:
@@ -205,9 +213,7 @@ class BayesResult:
 
     @property
     def prior_text(self) -> str:
-        name = {"halfnormal": "half-normal", "halfcauchy": "half-Cauchy"}[self.tau_prior]
-        return (f"mu ~ N({self.mu_prior_mean:g}, {self.mu_prior_sd:g}^2), "
-                f"tau ~ {name}({self.tau_prior_scale:g})")
+        return prior_text(self.mu_prior_mean, self.mu_prior_sd, self.tau_prior, self.tau_prior_scale)
 
     def to_dict(self) -> dict:
         from .results import json_number

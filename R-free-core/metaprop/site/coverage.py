@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["load_coverage", "coverage_by_method", "coverage_by_setting", "coverage_settings", "METHOD_NAMES"]
+__all__ = ["load_coverage", "coverage_by_method", "coverage_by_setting", "coverage_settings", "METHOD_NAMES",
+           "choose"]
 
 METHOD_NAMES = {
-    "Bayes": "Bayesian binomial-normal, mean proportion",
+    "Bayes-HN0.5": "Bayesian, \u03c4 ~ half-normal(0.5)",
+    "Bayes-HN1.0": "Bayesian, \u03c4 ~ half-normal(1.0)",
     "GLMM": "GLMM (R meta's default)",
     "IV-logit-HK": "Inverse-variance logit, REML, Hartung-Knapp",
     "PFT": "Freeman-Tukey, REML",
@@ -56,3 +58,20 @@ def coverage_by_setting(df: pd.DataFrame) -> pd.DataFrame:
     column per method."""
     t = df.pivot_table(index=["k", "tau"], columns="method", values="coverage_mean", aggfunc="mean")
     return t[[m for m in METHOD_NAMES if m in t.columns]].reset_index()
+
+
+def choose(df: pd.DataFrame, min_average: float) -> tuple[str, str]:
+    """The protocol's rule (:data:`metaprop.review.protocol.COVERAGE_RULE`) applied to the table:
+    (chosen method, the reason in one sentence)."""
+    by = coverage_by_method(df)
+    ok = by[by["coverage_mean"] >= min_average]
+    if ok.empty:
+        best = by["coverage_mean"].idxmax()
+        return best, f"no method reached {min_average:g}% on average; {best} came closest"
+    best = ok.sort_values(["coverage_mean_min", "width"], ascending=[False, True]).index[0]
+    others = ", ".join(f"{METHOD_NAMES[m]} {by.loc[m, 'coverage_mean']:.1f}% (lowest {by.loc[m, 'coverage_mean_min']:.0f}%)"
+                       for m in by.index if m != best)
+    return best, (f"{METHOD_NAMES[best]} covered the true mean proportion in {by.loc[best, 'coverage_mean']:.1f}% "
+                  f"of simulated reviews on average and {by.loc[best, 'coverage_mean_min']:.0f}% in its worst "
+                  f"setting, the best worst case among the methods at {min_average:g}% or more on average "
+                  f"(others: {others})")
