@@ -9,9 +9,10 @@ import json
 
 import pytest
 
-from conftest import ROOT
 from metaprop.review.protocol import BAYES, COVERAGE_CANDIDATES, COVERAGE_RULE
 from metaprop.site.coverage import choose, load_coverage
+
+from conftest import ROOT
 
 SIM = ROOT / "analysis" / "simulation"
 
