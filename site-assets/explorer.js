@@ -98,7 +98,9 @@
 
   function drawForest(data, r) {
     const rows = data.studies.map((s, i) => ({ s, i })).filter(({ i }) => state.mask & (1 << i));
-    const W = 640, left = 190, right = 610, rowH = 24, top = 30;
+    // drawn at the width it is shown at, so its text stays 12 px on a phone too
+    const W = Math.max(320, Math.min(720, Math.round(figure.clientWidth || root.clientWidth || 640)));
+    const left = Math.round(0.42 * W), right = W - 20, rowH = 24, top = 30;
     const pooledY = top + rows.length * rowH + 16;
     const H = pooledY + 70;
     const x = (p) => left + (right - left) * p;
@@ -112,10 +114,14 @@
       svg.appendChild(svgEl("text", { x: x(t), y: H - 12, "text-anchor": "middle", "font-size": 12, fill: "#333" }, (100 * t) + "%"));
     });
     svg.appendChild(svgEl("text", { x: 4, y: 16, "font-size": 12, "font-weight": "bold", fill: "#000" }, "Study (events/total)"));
+    const maxChars = Math.floor((left - 8) / 6.5);
+    const short = (t) => (t.length > maxChars ? t.slice(0, maxChars - 1) + "\u2026" : t);
     const maxN = Math.max(...rows.map(({ s }) => s.total), 1);
     rows.forEach(({ s }, j) => {
       const y = top + j * rowH + 10;
-      svg.appendChild(svgEl("text", { x: 4, y: y + 4, "font-size": 12, fill: "#000" }, s.label + " (" + s.events + "/" + s.total + ")"));
+      const name = svgEl("text", { x: 4, y: y + 4, "font-size": 12, fill: "#000" }, short(s.label + " (" + s.events + "/" + s.total + ")"));
+      name.appendChild(svgEl("title", {}, s.label + " (" + s.events + "/" + s.total + ")"));
+      svg.appendChild(name);
       svg.appendChild(svgEl("line", { x1: x(s.lo), x2: x(s.hi), y1: y, y2: y, stroke: "#000", "stroke-width": 1.2 }));
       const half = 3 + 5 * Math.sqrt(s.total / maxN);
       svg.appendChild(svgEl("rect", { x: x(s.p) - half, y: y - half, width: 2 * half, height: 2 * half, fill: "#0072B2" }));
@@ -170,6 +176,11 @@
     update();
   }
 
+  let resizeTimer = null;
+  window.addEventListener("resize", () => {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { if (state.outcome && cache[state.outcome]) update(); }, 150);
+  });
   outcomeSel.addEventListener("change", () => selectOutcome(outcomeSel.value, null, state.method));
   methodSel.addEventListener("change", () => { state.method = methodSel.value; update(); });
   reset.addEventListener("click", () => selectOutcome(state.outcome, null, null));

@@ -201,9 +201,8 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame) -> Headline:
         word = "100%" if np.all(x == n) else "0%"
         return Headline(status=status, bayes=None, pooled_count=count,
                         certainty=certainty(k, patients, derived, None),
-                        why_not_pooled=(f"every study reports {word}, so no model can estimate how the studies "
-                                        "vary or how far the proportion lies from " + word +
-                                        "; the pooled count and its exact interval are shown"), **base)
+                        why_not_pooled=(f"every study reports {word}, so no model can say how the studies vary "
+                                        f"or how far the proportion lies from {word}"), **base)
     bayes = pool_bayes(x, n, list(counts["label"]), **BAYES)
     return Headline(status="pooled", bayes=bayes, pooled_count=count,
                     certainty=certainty(k, patients, derived, bayes), **base)

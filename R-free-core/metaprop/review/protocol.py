@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["OUTCOMES", "POPULATIONS", "SENSITIVITY_SETS", "PRIMARY", "FALLBACK", "SUBGROUP", "EGGER",
-           "Reproduction", "REPRODUCTIONS", "HEADLINE", "BAYES", "BAYES_PRIOR_SENSITIVITY", "CERTAINTY", "COVERAGE_RULE",
-           "COVERAGE_CANDIDATES"]
+           "Reproduction", "REPRODUCTIONS", "HEADLINE", "BAYES", "BAYES_PRIOR_SENSITIVITY", "CERTAINTY",
+           "COVERAGE_RULE", "COVERAGE_CANDIDATES"]
 
 #: populations of the review protocol (methods page): which ``inclusion`` values each admits
 POPULATIONS = {

@@ -69,8 +69,8 @@ def choose(df: pd.DataFrame, min_average: float) -> tuple[str, str]:
         best = by["coverage_mean"].idxmax()
         return best, f"no method reached {min_average:g}% on average; {best} came closest"
     best = ok.sort_values(["coverage_mean_min", "width"], ascending=[False, True]).index[0]
-    others = ", ".join(f"{METHOD_NAMES[m]} {by.loc[m, 'coverage_mean']:.1f}% (lowest {by.loc[m, 'coverage_mean_min']:.0f}%)"
-                       for m in by.index if m != best)
+    others = ", ".join(f"{METHOD_NAMES[m]} {by.loc[m, 'coverage_mean']:.1f}% "
+                       f"(lowest {by.loc[m, 'coverage_mean_min']:.0f}%)" for m in by.index if m != best)
     return best, (f"{METHOD_NAMES[best]} covered the true mean proportion in {by.loc[best, 'coverage_mean']:.1f}% "
                   f"of simulated reviews on average and {by.loc[best, 'coverage_mean_min']:.0f}% in its worst "
                   f"setting, the best worst case among the methods at {min_average:g}% or more on average "

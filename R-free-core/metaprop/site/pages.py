@@ -254,11 +254,12 @@ class Site:
         from ..review.protocol import BAYES
 
         name = {"halfnormal": "half-normal", "halfcauchy": "half-Cauchy"}[BAYES["tau_prior"]]
-        return (f"These are population-averaged proportions from a Bayesian random-effects model with the "
+        text = (f"These are population-averaged proportions from a Bayesian random-effects model with the "
                 f"exact binomial likelihood (priors: \u03bc ~ N({BAYES['mu_prior_mean']:g}, "
                 f"{BAYES['mu_prior_sd']:g}\u00b2) on the logit scale, \u03c4 ~ {name}"
                 f"({BAYES['tau_prior_scale']:g})), excluding the retracted study. "
-                f"{self.coverage_sentence(short=True)} ([methods](analysis/methods.qmd#coverage-study)).")
+                f"{self.coverage_sentence(short=True)}")
+        return MarkdownText(md_escape(text) + " ([methods](analysis/methods.qmd#coverage-study)).")
 
     def coverage_method_table(self):
         from great_tables import GT
