@@ -31,7 +31,7 @@ def test_every_page_is_in_the_site():
         if page.name != "index.qmd":
             assert f"analysis/{page.name}" in nav, page.name
     expected = {"index", "weaning", "discharge", "survival-12mo", "mortality", "reproduction", "studies", "methods",
-                "sensitivity", "data", "cite"}
+                "sensitivity", "explorer", "data", "cite"}
     assert {p.stem for p in PAGES} == expected
 
 
@@ -72,7 +72,7 @@ def test_home_shows_2018_reproduction_and_live_estimates():
     run = run_page(ROOT / "index.qmd")
     values = " ".join(run.inline_values())
     assert "93.45% (86.19 to 100.71)" in values
-    assert re.search(r"\d+\.\d% \(95% CI \d+\.\d to \d+\.\d\)", values)
+    assert re.search(r"\d+\.\d% \(95% credible interval \d+\.\d to \d+\.\d\)", values)
     assert "data version 1.0.0" in values
 
 

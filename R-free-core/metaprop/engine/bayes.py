@@ -118,12 +118,19 @@ def _study_loglik(mu, tau, x, n, newton_steps: int = 8):
         p = special.expit(th)
         s = 1.0 / np.sqrt(n * p * (1 - p) + 1.0 / t2)
         nodes = th[..., None] + (math.sqrt(2.0) * s)[..., None] * _AGQ_Z
-        h = (x[:, None] * nodes - n[:, None] * np.logaddexp(0.0, nodes)
-             - 0.5 * (nodes - m[..., None]) ** 2 / t2[..., None] + _AGQ_LOGW)
-        top = h.max(axis=-1)
-        out[pos] = (top + np.log(np.exp(h - top[..., None]).sum(axis=-1)) + np.log(s)
+        # the log integrand at the nodes, relative to its value at the mode (its maximum): the
+        # exponentials below cannot overflow, so no log-sum-exp shift is needed
+        h_mode = x * th - n * _softplus(th) - 0.5 * (th - m) ** 2 / t2
+        h = (x[:, None] * nodes - n[:, None] * _softplus(nodes)
+             - 0.5 * (nodes - m[..., None]) ** 2 / t2[..., None] + _AGQ_LOGW) - h_mode[..., None]
+        out[pos] = (h_mode + np.log(np.exp(h).sum(axis=-1)) + np.log(s)
                     - 0.5 * np.log(2 * math.pi * t2))
     return out
+
+
+def _softplus(v):
+    """log(1 + e^v), stable for any v (numpy's logaddexp(0, v), faster)."""
+    return np.maximum(v, 0.0) + np.log1p(np.exp(-np.abs(v)))
 
 
 def _modes(m, t2, x, n, newton_steps):
@@ -269,30 +276,30 @@ class _Posterior:
                 + tau_prior_logpdf(t, self.prior, self.scale) + np.log(self.scale * np.cosh(vs)))
 
 
-def _columns_at(F, grid, pts):
+def _columns_at(F, grid, pts, end):
     """Evaluate the vector-valued piecewise polynomial ``F`` (one column per tau) at ``pts``, an
-    array of shape (columns, m): column j at its own points; 0 below the grid, F's end beyond it."""
+    array of shape (columns, m): column j at its own points; 0 below the grid, ``end[j]`` (F at
+    the grid's end) beyond it."""
     j = np.arange(pts.shape[0])[:, None]
-    inside = np.clip(pts, grid[0], grid[-1])
-    i = np.clip(np.searchsorted(grid, inside) - 1, 0, len(grid) - 2)
+    inside = np.minimum(np.maximum(pts, grid[0]), grid[-1])
+    i = np.minimum(np.maximum(np.searchsorted(grid, inside) - 1, 0), len(grid) - 2)
     dx = inside - grid[i]
-    c = F.c  # (order, intervals, columns)
-    val = np.zeros(pts.shape)
-    for row in range(c.shape[0]):
-        val = val * dx + c[row, i, j]
-    end = F(grid[-1])  # (columns,)
+    c = F.c[:, i, j]  # (order, columns, m): each point's own interval's coefficients
+    val = c[0]
+    for row in range(1, c.shape[0]):
+        val = val * dx + c[row]
     val = np.where(pts <= grid[0], 0.0, val)
-    return np.where(pts >= grid[-1], end[:, None] * np.ones(pts.shape), val)
+    return np.where(pts >= grid[-1], end[:, None], val)
 
 
 def _mu_at_mean(c, taus, grid_mu, pbar):
     """mu with mean_proportion(mu, tau) = c, for every tau of the grid (Newton from the table of
     ``pbar`` at the grid points ``grid_mu``, one column per tau)."""
-    i = np.clip((pbar <= c).sum(axis=0) - 1, 0, grid_mu.shape[0] - 2)
+    i = np.minimum(np.maximum((pbar <= c).sum(axis=0) - 1, 0), grid_mu.shape[0] - 2)
     cols = np.arange(len(taus))
     p0, p1 = pbar[i, cols], pbar[i + 1, cols]
     m0, m1 = grid_mu[i, cols], grid_mu[i + 1, cols]
-    mu = m0 + (m1 - m0) * np.clip((c - p0) / np.where(p1 > p0, p1 - p0, 1.0), -5, 6)
+    mu = m0 + (m1 - m0) * np.minimum(np.maximum((c - p0) / np.where(p1 > p0, p1 - p0, 1.0), -5.0), 6.0)
     z = math.sqrt(2.0) * taus[:, None] * _MEAN_Z
     for _ in range(4):
         p = special.expit(mu[:, None] + z)
@@ -319,7 +326,7 @@ def pool_bayes(events, total, studlab=None, *, mu_prior_mean: float = 0.0, mu_pr
     level : float
         Credible level (equal-tailed).
     points : int, optional
-        Grid points per axis of the final grid (default 61). Against grids of 401 points the
+        Grid points per axis of the final grid (default 61). Against grids of 241 points the
         default agrees to 3e-4 on the proportion scale and 0.5% for tau (tests/test_bayes.py).
 
     Returns
@@ -400,7 +407,7 @@ def pool_bayes(events, total, studlab=None, *, mu_prior_mean: float = 0.0, mu_pr
     z = float(totals @ wv)
 
     def at(values):  # F_j at mu values of shape (columns, m)
-        return _columns_at(cmu, sg, (values - ctr[:, None]) / half[:, None])
+        return _columns_at(cmu, sg, (values - ctr[:, None]) / half[:, None], totals)
 
     def solve(f, lo, hi):
         out = []

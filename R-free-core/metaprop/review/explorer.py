@@ -24,7 +24,7 @@ from .analyses import pool_counts, pool_primary
 from .data import StudyData
 from .protocol import BAYES, HEADLINE, OUTCOMES
 
-__all__ = ["EXPLORER_METHODS", "explorer_data", "subset_result"]
+__all__ = ["EXPLORER_METHODS", "explorer_data", "explorer_all", "subset_result"]
 
 #: method key -> (label shown, what the numbers are)
 EXPLORER_METHODS = {
@@ -82,8 +82,39 @@ def subset_result(counts, method: str) -> dict:
             **({"note": "; ".join(note)} if note else {})}
 
 
+def _subset_row(sub) -> dict:
+    return {m: subset_result(sub, m) for m in EXPLORER_METHODS}
+
+
+def explorer_all(data: StudyData, processes: int | None = None) -> dict[str, dict]:
+    """:func:`explorer_data` for every outcome, the subsets shared among ``processes`` worker
+    processes (default: up to 2, the cores CI machines have; 1 computes in this process). The
+    result does not depend on the number of processes."""
+    import multiprocessing
+    import os
+
+    plans = {o: _plan(data, o) for o in OUTCOMES}
+    tasks = [(o, mask, sub) for o, (_, subsets) in plans.items() for mask, sub in subsets]
+    processes = processes or min(2, os.cpu_count() or 1)
+    if processes > 1 and len(tasks) > 20:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            rows = pool.map(_subset_row, [t[2] for t in tasks], chunksize=8)
+    else:
+        rows = [_subset_row(t[2]) for t in tasks]
+    out = {o: head | {"results": {}} for o, (head, _) in plans.items()}
+    for (o, mask, _), row in zip(tasks, rows, strict=True):
+        out[o]["results"][str(mask)] = row
+    return out
+
+
 def explorer_data(data: StudyData, outcome: str) -> dict:
-    """The explorer's JSON for one outcome (see the module docstring)."""
+    """The explorer's JSON for one outcome (see the module docstring), computed in this process."""
+    head, subsets = _plan(data, outcome)
+    return head | {"results": {str(mask): _subset_row(sub) for mask, sub in subsets}}
+
+
+def _plan(data: StudyData, outcome: str):
+    """The outcome's candidate studies and header, and every (mask, counts) subset to pool."""
     cand = data.counts(outcome, "all").reset_index(drop=True)
     x = cand["events"].to_numpy(int)
     n = cand["total"].to_numpy(int)
@@ -93,12 +124,9 @@ def explorer_data(data: StudyData, outcome: str) -> dict:
                 "retracted": bool(r["retracted"]), "p": _r(p[i]), "lo": _r(lo[i]), "hi": _r(hi[i])}
                for i, r in cand.iterrows()]
     primary = sum(1 << i for i, r in cand.iterrows() if r["inclusion"] == "primary")
-    results = {}
-    for size in range(2, len(cand) + 1):
-        for combo in itertools.combinations(range(len(cand)), size):
-            mask = sum(1 << i for i in combo)
-            sub = cand.iloc[list(combo)]
-            results[str(mask)] = {m: subset_result(sub, m) for m in EXPLORER_METHODS}
-    return {"outcome": outcome, "label": OUTCOMES[outcome], "studies": studies,
+    subsets = [(sum(1 << i for i in combo), cand.iloc[list(combo)])
+               for size in range(2, len(cand) + 1) for combo in itertools.combinations(range(len(cand)), size)]
+    head = {"outcome": outcome, "label": OUTCOMES[outcome], "studies": studies,
             "methods": {k: {"label": v[0], "interval": v[1]} for k, v in EXPLORER_METHODS.items()},
-            "default": {"mask": primary, "method": "Bayes"}, "results": results}
+            "default": {"mask": primary, "method": "Bayes"}}
+    return head, subsets

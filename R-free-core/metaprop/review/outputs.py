@@ -54,6 +54,32 @@ def fit_sets(data: StudyData) -> dict:
     return {(o, key): _fit(data, o, pop, drop) for o in OUTCOMES for key, _, pop, drop in SENSITIVITY_SETS}
 
 
+class Lazy(Mapping):
+    """A mapping computed on first use: analyses the pages show but some callers of
+    :func:`analyse` never read (``metaprop compare`` compares estimates only). Pickles as the
+    computed ``dict``, so the build cache holds plain values."""
+
+    def __init__(self, compute):
+        self._compute, self._value = compute, None
+
+    def _get(self) -> dict:
+        if self._value is None:
+            self._value, self._compute = self._compute(), None
+        return self._value
+
+    def __getitem__(self, key):
+        return self._get()[key]
+
+    def __iter__(self):
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __reduce__(self):
+        return (dict, (dict(self._get()),))
+
+
 class FitSet(NamedTuple):
     """One outcome in one analysis set: its counts, the pooled result (None if none), and why not."""
 
@@ -94,20 +120,11 @@ def analyse(data: StudyData) -> ReviewResults:
 
     sets = fit_sets(data)
     primary, missing, loo, cum, grid, egg, funnel = {}, {}, {}, {}, {}, {}, {}
-    headlines, priors, het = {}, {}, {}
+    headlines = {}
     for o in OUTCOMES:
         counts, res, _ = sets[(o, "primary")]  # the primary analysis, fitted once
         primary[o] = headline_values(o, counts, res)
-        headlines[o] = h = headline(data, o, counts)
-        if h.bayes is not None:
-            x_, n_ = counts["events"].to_numpy(int), counts["total"].to_numpy(int)
-            priors[o] = tuple((label, pool_bayes(x_, n_, list(counts["label"]), **(BAYES | opts)))
-                              for label, opts in BAYES_PRIOR_SENSITIVITY)
-        if res is not None and res.method == "GLMM" and res.k >= 2:
-            try:
-                het[o] = glmm_tau_profile(counts["events"].to_numpy(int), counts["total"].to_numpy(int))
-            except MetapropError:
-                pass
+        headlines[o] = headline(data, o, counts)
         missing[o] = data.missing(o)
         x, n, lab = counts["events"].to_numpy(int), counts["total"].to_numpy(int), list(counts["label"])
         opts = ({"sm": res.sm, "method": res.method, "method_tau": res.method_tau} if res is not None else {})
@@ -122,6 +139,29 @@ def analyse(data: StudyData) -> ReviewResults:
                 egg[o] = pd.DataFrame([{"k": len(x), **EGGER, "refused": True, "note": str(exc)}])
             funnel[o] = funnel_data(x, n, lab, **EGGER)
     reps = tuple((rep, reproduce(data, rep)) for rep in REPRODUCTIONS)
+
+    def priors():  # the headline model under the protocol's other priors
+        out = {}
+        for o, h in headlines.items():
+            if h.bayes is not None:
+                c = sets[(o, "primary")].counts
+                x_, n_ = c["events"].to_numpy(int), c["total"].to_numpy(int)
+                out[o] = tuple((label, pool_bayes(x_, n_, list(c["label"]), **(BAYES | opts)))
+                               for label, opts in BAYES_PRIOR_SENSITIVITY)
+        return out
+
+    def heterogeneity():  # the GLMM's likelihood-ratio test and profile interval of tau
+        out = {}
+        for o in OUTCOMES:
+            counts, res, _ = sets[(o, "primary")]
+            if res is not None and res.method == "GLMM" and res.k >= 2:
+                try:
+                    out[o] = glmm_tau_profile(counts["events"].to_numpy(int), counts["total"].to_numpy(int))
+                except MetapropError:
+                    pass
+        return out
+
+    priors, het = Lazy(priors), Lazy(heterogeneity)
     return ReviewResults(primary=primary, headlines=headlines, bayes_priors=priors, glmm_heterogeneity=het,
                          sets=sets, loo=loo, cumulative=cum, grid=grid, egger=egg,
                          funnel=funnel, missing=missing, reproductions=reps)

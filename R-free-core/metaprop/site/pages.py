@@ -242,6 +242,12 @@ class Site:
                 "another quantity (the median study's proportion, or a back-transformed mean), from which "
                 "the mean proportion moves away as the studies differ more")
 
+    def coverage_rule_text(self) -> str:
+        """'90%': the protocol's minimum average coverage for the headline model."""
+        from ..review.protocol import COVERAGE_RULE
+
+        return f"{COVERAGE_RULE['min_average']:g}%"
+
     def headline_prior_text(self) -> str:
         """'mu ~ N(0, 10^2), tau ~ half-normal(1)': the headline model's priors, from the protocol."""
         from ..engine.bayes import prior_text

@@ -59,10 +59,10 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
                 alt[f"funnel_{o}"] = funnel_alt_text(fd, "logit")
             (tmp / "alt_text.json").write_text(json.dumps(alt, indent=2, sort_keys=True) + "\n")
         if explorer:
-            from ..review.explorer import explorer_data
+            from ..review.explorer import explorer_all
 
-            for o in OUTCOMES:
-                payload = json.dumps(explorer_data(data, o), sort_keys=True, separators=(",", ":"))
+            for o, content in explorer_all(data).items():
+                payload = json.dumps(content, sort_keys=True, separators=(",", ":"))
                 (tmp / f"explorer_{o}.json").write_text(payload + "\n")
         if key is not None:
             (tmp / "build-key.txt").write_text(key + "\n")
