@@ -6,12 +6,15 @@ tag="$1"
 out="$2"
 mkdir -p "$out"
 py="${PYTHON:-.venv/bin/python}"
-# results validates data/ first: links, unlisted files and changed rules stop the release here
-"$py" -m metaprop results --out results --no-figures > /dev/null
+# results validates data/ first: links, unlisted files and changed rules stop the release here.
+# It writes to a folder of its own: the site's results/ (with figures and the build key) stays.
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+"$py" -m metaprop results --out "$work/results" --no-figures > /dev/null
 # exactly the files the data package lists (from the code's rules), no glob
 mapfile -t csvs < <("$py" -c "from metaprop.review.schema import resources; print(*('data/' + r['path'] for r in resources()), sep='\n')")
 "$py" -m zipfile -c "$out/data-package-${tag}.zip" data/datapackage.json "${csvs[@]}" data/CHANGELOG.md CITATION.cff
-cp results/results.json "$out/results-${tag}.json"
+cp "$work/results/results.json" "$out/results-${tag}.json"
 if [ -d _site ]; then
   "$py" -m zipfile -c "$out/site-${tag}.zip" _site
 else

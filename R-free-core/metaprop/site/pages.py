@@ -145,6 +145,12 @@ class Site:
         return (f"{studies}, {h.derived_patients} of {h.patients} patients' counts derived "
                 f"({100 * h.derived_share:.0f}%)")
 
+    def answer(self, outcome: str) -> str:
+        """The home page's line for one outcome: estimate, range for a new study, evidence, certainty."""
+        h = self.headline(outcome)
+        new = f"; a new study would be expected to find {self.prediction(outcome)}" if h.status == "pooled" else ""
+        return f"{self.estimate(outcome)}{new} ({self.evidence(outcome)}). Certainty: {self.certainty(outcome)}."
+
     def median_study(self, outcome: str) -> str:
         """The Bayesian model's median-study proportion expit(mu), for the outcome page."""
         h = self.headline(outcome)
