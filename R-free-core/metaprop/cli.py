@@ -132,7 +132,8 @@ def _cmd_results(args) -> int:
 
     from .site.publish import write_results
 
-    write_results(args.data_dir, args.out, figures=not args.no_figures)
+    write_results(args.data_dir, args.out, figures=not args.no_figures,
+                  explorer=not (args.no_figures or args.no_explorer))
     print(f"wrote {sum(1 for p in Path(args.out).iterdir() if p.is_file())} files to {args.out}")
     return 0
 
@@ -185,6 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", default="data")
     r.add_argument("--out", default="results")
     r.add_argument("--no-figures", action="store_true", help="JSON and CSV only")
+    r.add_argument("--no-explorer", action="store_true",
+                   help="without the sensitivity explorer's files (explorer_*.json, every subset of studies)")
     r.set_defaults(handler=_cmd_results)
 
     c = sub.add_parser("compare", help="pooled estimates now vs at a git ref (e.g. origin/main)")
