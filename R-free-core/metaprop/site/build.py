@@ -53,8 +53,6 @@ def load_build(root=".", data_dir=None):
     Computing also writes ``results/`` (with figures) so that the pages find the SVGs they show.
     The cache holds only what this code computed from validated data (never contributed files).
     """
-    from .publish import write_results
-
     root = Path(root)
     data_dir = Path(data_dir) if data_dir is not None else root / "data"
     key = build_key(data_dir)
@@ -63,6 +61,8 @@ def load_build(root=".", data_dir=None):
     if cache.is_file() and stamp.is_file() and stamp.read_text().strip() == key:
         with cache.open("rb") as fh:
             return pickle.load(fh)
+    from .publish import write_results  # plotnine and matplotlib: only when figures are drawn
+
     data, results = write_results(data_dir, root / "results", figures=True, key=key)
     cache.parent.mkdir(parents=True, exist_ok=True)
     for old in cache.parent.glob("analysis-*.pkl"):
