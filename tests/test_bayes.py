@@ -114,6 +114,7 @@ def test_agrees_with_an_independent_sampler(x, n, prior, scale):
     assert [got.tau.median, got.tau.lower, got.tau.upper] == pytest.approx(list(want_tau), rel=5e-2, abs=1e-2)
 
 
+@pytest.mark.slow
 def test_two_studies_by_brute_force_integration():
     """k = 2: each study's integral over theta by the exact normal mass of 0.01-wide cells of a
     fixed theta grid (no adaptive quadrature), the posterior on a uniform (mu, tau) grid, and
@@ -172,6 +173,7 @@ def test_events_and_non_events_are_mirror_images():
     assert a.tau.upper == pytest.approx(b.tau.upper, rel=1e-6)
 
 
+@pytest.mark.slow
 def test_grid_refinement_changes_nothing_that_is_shown():
     for prior in ("halfnormal", "halfcauchy"):
         a, b = pool_bayes(*WEANING, tau_prior=prior), pool_bayes(*WEANING, tau_prior=prior, points=241)
