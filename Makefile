@@ -75,6 +75,7 @@ references:
 	Rscript tests/reference/make_reference.R tests/reference/metafor_reference.json
 	Rscript tests/reference/make_meta_reference.R tests/reference/meta_reference.json
 	Rscript tests/reference/make_glmm_profile.R tests/reference/glmm_profile_reference.json
+	Rscript tests/reference/make_bayesmeta_reference.R tests/reference/bayesmeta_reference.json
 
 ## The coverage study behind the headline model (about 15 minutes on 2 cores; writes analysis/simulation/).
 coverage: $(STAMP)

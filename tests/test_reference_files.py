@@ -18,7 +18,8 @@ from conftest import REF_DIR
 
 SCRIPTS = [("make_reference.R", "metafor_reference.json", ["metafor", "lme4", "jsonlite"]),
            ("make_meta_reference.R", "meta_reference.json", ["meta", "metafor", "lme4", "jsonlite"]),
-           ("make_glmm_profile.R", "glmm_profile_reference.json", ["lme4", "jsonlite"])]
+           ("make_glmm_profile.R", "glmm_profile_reference.json", ["lme4", "jsonlite"]),
+           ("make_bayesmeta_reference.R", "bayesmeta_reference.json", ["bayesmeta", "metafor", "jsonlite"])]
 
 
 def r_has(packages) -> str | None:
