@@ -4,7 +4,7 @@ integration for two studies, the figures quoted in issue #12, exact symmetries, 
 normal-likelihood variant, R bayesmeta itself.
 
 Tolerances: the sampler's Monte Carlo error (with the settings below it differs from the
-quadrature by at most 1.1e-3 in the quantiles of the proportions, and by up to 2.4% in tau's, whose
+quadrature by at most 1.1e-3 in the quantiles of the proportions, and by up to 1.3% in tau's, whose
 lower limit is near 0) plus the quadrature's (below 3e-4), so 2e-3 on the proportion scale and
 5% (or 0.01) for tau (Rao-Blackwellised for a new study: the draws' average
 normal CDF); the brute-force integration has a step of 0.01 on the logit
@@ -95,10 +95,9 @@ def q3(v):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("x,n,prior,scale", [
-    (*WEANING, "halfnormal", 0.5),
+    (*WEANING, "halfnormal", 1.0),
     ([3, 15, 7], [10, 20, 30], "halfcauchy", 0.5),
-    ([12, 18, 9, 25, 14, 30], [20, 25, 18, 30, 26, 35], "halfnormal", 1.0),
-], ids=["weaning-hn0.5", "k3-hc0.5", "k6-hn1"])
+], ids=["weaning-hn1", "k3-hc0.5"])
 def test_agrees_with_an_independent_sampler(x, n, prior, scale):
     mu, tau = metropolis(x, n, scale, prior)
     got = pool_bayes(x, n, tau_prior=prior, tau_prior_scale=scale)
@@ -126,7 +125,7 @@ def test_two_studies_by_brute_force_integration():
     theta = np.arange(-12, 12, 0.01) + 0.005
     edges = np.append(theta - 0.005, theta[-1] + 0.005)
     mus = np.linspace(-4, 5, 361)
-    taus = np.linspace(0, 3, 181)[1:]
+    taus = np.linspace(0, 3, 121)[1:]
     ll_theta = x[:, None] * theta - n[:, None] * np.logaddexp(0, theta)  # (2, cells)
     post = np.empty((len(mus), len(taus)))
     for j, t in enumerate(taus):
