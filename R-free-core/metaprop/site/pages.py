@@ -225,7 +225,7 @@ class Site:
                     f"studies of {st['n_range'][0]} to {st['n_range'][1]} patients, {st['reps']} simulated "
                     "reviews each")
         if not short:
-            return f"In the coverage study ({settings}), {why[0].lower() + why[1:]}"
+            return f"In the coverage study ({settings}): {why}"
         by = coverage_by_method(df)
         g = by.loc["GLMM"]
         return (f"The model was chosen by a simulation of reviews like this one ({settings}): its 95% "
