@@ -51,10 +51,12 @@ from scipy import special
 from ..errors import MetapropError
 from .glmm import conditional_modes
 
-__all__ = ["TAU_PRIORS", "Interval", "BayesResult", "pool_bayes", "tau_prior_logpdf", "mean_proportion",
-           "prior_text"]
+__all__ = ["TAU_PRIORS", "TAU_PRIOR_NAMES", "Interval", "BayesResult", "pool_bayes", "tau_prior_logpdf",
+           "mean_proportion", "prior_text"]
 
 TAU_PRIORS = ("halfnormal", "halfcauchy")
+#: how each prior family is written for readers
+TAU_PRIOR_NAMES = {"halfnormal": "half-normal", "halfcauchy": "half-Cauchy"}
 _AGQ_Z, _AGQ_W = np.polynomial.hermite.hermgauss(11)
 _AGQ_LOGW = np.log(_AGQ_W) + _AGQ_Z**2 + 0.5 * math.log(2.0)  # for sum w e^{z^2} sqrt2 s f(u)
 _MEAN_Z, _MEAN_W = np.polynomial.hermite.hermgauss(40)
@@ -74,7 +76,7 @@ def tau_prior_logpdf(tau, prior: str = "halfnormal", scale: float = 0.5):
 def prior_text(mu_prior_mean: float = 0.0, mu_prior_sd: float = 10.0, tau_prior: str = "halfnormal",
                tau_prior_scale: float = 0.5) -> str:
     """'mu ~ N(0, 10^2), tau ~ half-normal(0.5)' for the options of :func:`pool_bayes`."""
-    name = {"halfnormal": "half-normal", "halfcauchy": "half-Cauchy"}[tau_prior]
+    name = TAU_PRIOR_NAMES[tau_prior]
     return f"mu ~ N({mu_prior_mean:g}, {mu_prior_sd:g}^2), tau ~ {name}({tau_prior_scale:g})"
 
 
@@ -280,11 +282,7 @@ class _Posterior:
 
     def logpost(self, mus: np.ndarray, vs: np.ndarray) -> np.ndarray:
         """log posterior density of (mu, v) on the grid ``mus`` x ``vs`` (Jacobian included)."""
-        taus = self.tau(vs)
-        m, t = np.meshgrid(mus, taus, indexing="ij")
-        ll = self._loglik(m.reshape(-1, 1), t.reshape(-1, 1)).sum(axis=1).reshape(m.shape)
-        return (ll - 0.5 * ((m - self.mu_mean) / self.mu_sd) ** 2
-                + tau_prior_logpdf(t, self.prior, self.scale) + np.log(self.scale * np.cosh(vs)))
+        return self.logpost_at(np.broadcast_to(mus[:, None], (len(mus), len(vs))), vs)
 
 
 def _columns_at(F, grid, pts, end):

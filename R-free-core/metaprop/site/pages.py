@@ -263,9 +263,10 @@ class Site:
 
     def headline_model_sentence(self) -> str:
         """For the home page: what the headline numbers are and why that model."""
+        from ..engine.bayes import TAU_PRIOR_NAMES
         from ..review.protocol import BAYES
 
-        name = {"halfnormal": "half-normal", "halfcauchy": "half-Cauchy"}[BAYES["tau_prior"]]
+        name = TAU_PRIOR_NAMES[BAYES["tau_prior"]]
         text = (f"These are population-averaged proportions from a Bayesian random-effects model with the "
                 f"exact binomial likelihood (priors: \u03bc ~ N({BAYES['mu_prior_mean']:g}, "
                 f"{BAYES['mu_prior_sd']:g}\u00b2) on the logit scale, \u03c4 ~ {name}"
