@@ -17,6 +17,7 @@ import pandas as pd
 from ..engine.bayes import BayesResult, pool_bayes
 from ..engine.study_ci import study_ci
 from ..formatting import method_label
+from .analyses import reproduce
 from .data import StudyData
 from .protocol import BAYES, CERTAINTY, HEADLINE, OUTCOMES, REPRODUCTIONS
 
@@ -121,9 +122,11 @@ def _short(citation: str) -> str:
     return f"{head} et al. {year.group(0)}" if year else head
 
 
-def _why(data: StudyData, source: str, outcome: str, ours: pd.DataFrame, pub_row, status: str) -> str:
-    """One sentence: why the published estimate and ours differ, from what data/ records."""
-    rep = next((r for r in REPRODUCTIONS if (r.source, r.outcome) == (source, outcome)), None)
+def _why(data: StudyData, rep, rebuilt, outcome: str, ours: pd.DataFrame, pub_row, status: str) -> str:
+    """One sentence: why the published estimate and ours differ, from what data/ records.
+
+    ``rep`` is the published analysis' :class:`Reproduction` (or None), ``rebuilt`` its re-analysis
+    from data/ (a PoolResult, or None when it cannot be rebuilt)."""
     k = len(ours)
     ours_text = {
         "pooled": (f"ours is the population-averaged proportion of a Bayesian random-effects model "
@@ -132,7 +135,7 @@ def _why(data: StudyData, source: str, outcome: str, ours: pd.DataFrame, pub_row
         "all_extreme": f"ours has {k} studies with public counts, every one at 100% or 0%, not pooled",
         "none": "no study in ours reports it",
     }[status]
-    if rep is not None and rep.options is not None and rep.analysis_set is not None:
+    if rebuilt is not None and rep.analysis_set is not None:
         o = rep.options
         theirs = data.counts(outcome, rep.analysis_set)
         extra = theirs[~theirs["study_id"].isin(set(ours["study_id"]))]
@@ -145,10 +148,8 @@ def _why(data: StudyData, source: str, outcome: str, ours: pd.DataFrame, pub_row
         if len(missing):
             bits.append("lacks " + ", ".join(missing["label"]))
         same = "; ".join(bits) if bits else f"the same {len(theirs)} studies as ours"
-        from .analyses import reproduce
-
         how = method_label(o["sm"], o["method"], o["method_tau"], long=True)
-        est, lo, hi = reproduce(data, rep).back()
+        est, lo, hi = rebuilt.back()
         past = f", whose interval reaches {100 * hi:.1f}%" if hi > 1 else ""
         return (f"it pooled {same} as {how[0].lower() + how[1:]} (rebuilt from data/: {100 * est:.1f}%"
                 f"{past}); {ours_text}")
@@ -158,8 +159,13 @@ def _why(data: StudyData, source: str, outcome: str, ours: pd.DataFrame, pub_row
     return f"{lead}, which cannot be rebuilt for this outcome from public sources; {ours_text}"
 
 
-def headline(data: StudyData, outcome: str, counts: pd.DataFrame) -> Headline:
-    """The headline of ``outcome`` from its primary-analysis counts (:meth:`StudyData.counts`)."""
+def headline(data: StudyData, outcome: str, counts: pd.DataFrame, reproduced=None) -> Headline:
+    """The headline of ``outcome`` from its primary-analysis counts (:meth:`StudyData.counts`).
+
+    ``reproduced`` maps ``(source, outcome)`` to the published analyses already re-run from data/
+    (:func:`metaprop.review.analyses.reproduce`, as :func:`metaprop.review.outputs.analyse` does
+    once for all pages); without it, the ones this headline needs are re-run here.
+    """
     k = len(counts)
     events = int(counts["events"].sum()) if k else 0
     patients = int(counts["total"].sum()) if k else 0
@@ -181,10 +187,14 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame) -> Headline:
         row = pub[(pub["source"] == source) & (pub["outcome"] == outcome)]
         if len(row):
             r = row.iloc[0]
+            rep = next((x for x in REPRODUCTIONS if (x.source, x.outcome) == (source, outcome)), None)
+            rebuilt = None
+            if rep is not None and rep.options is not None:
+                rebuilt = reproduced[(source, outcome)] if reproduced is not None else reproduce(data, rep)
             published.append(Published(source=source, citation=_short(str(r["citation"])),
                                         estimate=float(r["estimate"]), ci_lower=float(r["ci_lower"]),
                                         ci_upper=float(r["ci_upper"]),
-                                        why=_why(data, source, outcome, counts, r, status)))
+                                        why=_why(data, rep, rebuilt, outcome, counts, r, status)))
     base = {"outcome": outcome, "label": OUTCOMES[outcome], "k": k, "events": events, "patients": patients,
             "derived_patients": derived, "studies": studies, "published": tuple(published)}
     if status == "none":

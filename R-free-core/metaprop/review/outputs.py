@@ -119,12 +119,14 @@ def analyse(data: StudyData) -> ReviewResults:
     from ..engine.sensitivity import cumulative, egger, funnel_data, leave_one_out, method_grid
 
     sets = fit_sets(data)
+    reps = tuple((rep, reproduce(data, rep)) for rep in REPRODUCTIONS)
+    rebuilt = {(rep.source, rep.outcome): res for rep, res in reps}
     primary, missing, loo, cum, grid, egg, funnel = {}, {}, {}, {}, {}, {}, {}
     headlines = {}
     for o in OUTCOMES:
         counts, res, _ = sets[(o, "primary")]  # the primary analysis, fitted once
         primary[o] = headline_values(o, counts, res)
-        headlines[o] = headline(data, o, counts)
+        headlines[o] = headline(data, o, counts, rebuilt)
         missing[o] = data.missing(o)
         x, n, lab = counts["events"].to_numpy(int), counts["total"].to_numpy(int), list(counts["label"])
         opts = ({"sm": res.sm, "method": res.method, "method_tau": res.method_tau} if res is not None else {})
@@ -138,7 +140,6 @@ def analyse(data: StudyData) -> ReviewResults:
             except MetapropError as exc:  # refused: the reason is what the page shows
                 egg[o] = pd.DataFrame([{"k": len(x), **EGGER, "refused": True, "note": str(exc)}])
             funnel[o] = funnel_data(x, n, lab, **EGGER)
-    reps = tuple((rep, reproduce(data, rep)) for rep in REPRODUCTIONS)
 
     def priors():  # the headline model under the protocol's other priors
         out = {}
