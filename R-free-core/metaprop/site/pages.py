@@ -5,6 +5,7 @@ Pages stay thin (one call per cell); every sentence with a number is built here,
 
 from __future__ import annotations
 
+import functools
 import math
 import os
 import platform
@@ -208,7 +209,9 @@ class Site:
                 .pipe(house_style))
 
     # -- coverage study and headline model (methods page) ----------------------------------
+    @functools.cached_property
     def coverage(self) -> pd.DataFrame:
+        """The coverage study's committed table, read once per page."""
         from .coverage import load_coverage
 
         return load_coverage(self.root)
@@ -218,7 +221,7 @@ class Site:
         from ..review.protocol import COVERAGE_RULE
         from .coverage import choose, coverage_by_method, coverage_settings
 
-        df = self.coverage()
+        df = self.coverage
         st = coverage_settings(self.root)
         best, why = choose(df, COVERAGE_RULE["min_average"])
         settings = (f"{df['scenario'].nunique()} settings like this review's: {min(st['k'])} to {max(st['k'])} "
@@ -238,7 +241,7 @@ class Site:
         from ..review.protocol import COVERAGE_RULE
         from .coverage import choose, coverage_by_method
 
-        df = self.coverage()
+        df = self.coverage
         best, why = choose(df, COVERAGE_RULE["min_average"])
         by = coverage_by_method(df)
         worst = by["coverage_mean_min"].max()
@@ -280,7 +283,7 @@ class Site:
         from .coverage import METHOD_NAMES, coverage_by_method
         from .tables import house_style
 
-        by = coverage_by_method(self.coverage()).reset_index()
+        by = coverage_by_method(self.coverage).reset_index()
         df = pd.DataFrame({
             "Method": [METHOD_NAMES[m] for m in by["method"]],
             "Coverage of the mean proportion, % (average)": by["coverage_mean"].map(lambda v: f"{v:.1f}"),
@@ -297,7 +300,7 @@ class Site:
         from .coverage import METHOD_NAMES, coverage_by_setting
         from .tables import house_style
 
-        t = coverage_by_setting(self.coverage())
+        t = coverage_by_setting(self.coverage)
         df = pd.DataFrame({"k": t["k"].astype(int).astype(str), "\u03c4": t["tau"].map(lambda v: f"{v:g}")})
         for m in [c for c in t.columns if c in METHOD_NAMES]:
             df[METHOD_NAMES[m]] = t[m].map(lambda v: f"{v:.1f}")
