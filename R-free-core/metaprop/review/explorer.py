@@ -15,13 +15,12 @@ import itertools
 import math
 import warnings
 
-import numpy as np
-
 from ..engine.bayes import pool_bayes
 from ..engine.study_ci import study_ci
 from ..errors import MetapropError
 from .analyses import pool_counts, pool_primary
 from .data import StudyData
+from .headline import not_pooled_reasons
 from .protocol import BAYES, HEADLINE, OUTCOMES
 
 __all__ = ["EXPLORER_METHODS", "explorer_data", "explorer_all", "subset_result"]
@@ -47,7 +46,7 @@ def subset_result(counts, method: str) -> dict:
     x = counts["events"].to_numpy(int)
     n = counts["total"].to_numpy(int)
     note = []
-    extreme = bool(np.all(x == n) or np.all(x == 0))
+    reasons = not_pooled_reasons(x, n)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -55,9 +54,9 @@ def subset_result(counts, method: str) -> dict:
                 b = pool_bayes(x, n, list(counts["label"]), **BAYES)
                 est, lo, hi = b.p_mean.median, b.p_mean.lower, b.p_mean.upper
                 pil, piu, tau = b.p_new.lower, b.p_new.upper, b.tau.median
-                if len(x) < HEADLINE["min_studies"]:
+                if "too_few" in reasons:
                     note.append(f"fewer than {HEADLINE['min_studies']} studies: the site's headline would not pool")
-                if extreme:
+                if "all_extreme" in reasons:
                     note.append("every study at 100% (or 0%): the estimate is set by the prior; the site's "
                                 "headline would not pool")
             else:

@@ -21,7 +21,8 @@ from .analyses import reproduce
 from .data import StudyData
 from .protocol import BAYES, CERTAINTY, HEADLINE, OUTCOMES, REPRODUCTIONS
 
-__all__ = ["Published", "Certainty", "Headline", "headline", "certainty"]
+__all__ = ["Published", "Certainty", "Headline", "headline", "certainty", "pooling_status",
+           "not_pooled_reasons"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,25 @@ def _why(data: StudyData, rep, rebuilt, outcome: str, ours: pd.DataFrame, pub_ro
     return f"{lead}, which cannot be rebuilt for this outcome from public sources; {ours_text}"
 
 
+def not_pooled_reasons(events, total) -> tuple[str, ...]:
+    """Every headline rule that keeps a set of counts from being pooled: "none" (no study),
+    "too_few" (fewer than ``HEADLINE["min_studies"]``), "all_extreme" (every study at 100%, or
+    every one at 0%); empty when the headline pools them."""
+    x, n = np.asarray(events), np.asarray(total)
+    if len(x) == 0:
+        return ("none",)
+    reasons = ("too_few",) if len(x) < HEADLINE["min_studies"] else ()
+    if np.all(x == n) or np.all(x == 0):
+        reasons += ("all_extreme",)
+    return reasons
+
+
+def pooling_status(events, total) -> str:
+    """The headline's verdict: the first of :func:`not_pooled_reasons`, or "pooled"."""
+    reasons = not_pooled_reasons(events, total)
+    return reasons[0] if reasons else "pooled"
+
+
 def headline(data: StudyData, outcome: str, counts: pd.DataFrame, reproduced=None) -> Headline:
     """The headline of ``outcome`` from its primary-analysis counts (:meth:`StudyData.counts`).
 
@@ -173,14 +193,7 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame, reproduced=Non
     studies = counts[["study_id", "label", "events", "total", "derivation"]].reset_index(drop=True)
     x = counts["events"].to_numpy(int)
     n = counts["total"].to_numpy(int)
-    if k == 0:
-        status = "none"
-    elif k < HEADLINE["min_studies"]:
-        status = "too_few"
-    elif np.all(x == n) or np.all(x == 0):
-        status = "all_extreme"
-    else:
-        status = "pooled"
+    status = pooling_status(x, n)
     pub = data.published
     published = []
     for source in HEADLINE["published_sources"]:
