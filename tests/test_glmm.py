@@ -158,3 +158,36 @@ def test_glmm_rejects_other_options():
         pool([1, 2], [5, 6], sm="PRAW", method="GLMM")
     with pytest.raises(MetapropError, match="maximum likelihood"):
         pool([1, 2], [5, 6], method="GLMM", method_tau="REML")
+
+
+def test_glmm_gradient_and_hessian_match_finite_differences():
+    """The analytic gradient and Hessian that Newton's method uses, against central differences of
+    the log-likelihood itself (step 1e-4: truncation O(h^2), rounding about eps |l| / h^2 = 1e-8 |l|
+    for the Hessian; tolerance 1e-6 for the gradient, 1e-5 for the Hessian, relative or times
+    max(1, |l|)), on 60 seeded datasets of 1 to 40 studies, with 0% and 100% studies and tau from
+    0.05 to 4. Changing one term of the Hessian by 1% (the r'' u^2 / 2 term) fails it."""
+    from metaprop.engine.glmm import glmm_loglik, glmm_loglik_derivs
+
+    rng = np.random.default_rng(16)
+    h = 1e-4
+    for _ in range(60):
+        k = int(rng.integers(1, 41))
+        n = rng.integers(1, 120, k).astype(float)
+        x = rng.binomial(n.astype(int), 1 / (1 + np.exp(-rng.normal(1.0, 1.5, k)))).astype(float)
+        mu, tau = rng.uniform(-3, 4), float(np.exp(rng.uniform(np.log(0.05), np.log(4))))
+        const = glmm_loglik(mu, tau, x, n) - glmm_loglik_derivs(mu, tau, x, n)[0]
+
+        def f(m, t, x=x, n=n, const=const):
+            return glmm_loglik(m, t, x, n) - const
+
+        ll, g, hess = glmm_loglik_derivs(mu, tau, x, n)
+        e = [np.array([h, 0.0]), np.array([0.0, h])]
+        fd_g = [(f(*(np.array([mu, tau]) + d)) - f(*(np.array([mu, tau]) - d))) / (2 * h) for d in e]
+        assert g == pytest.approx(fd_g, rel=1e-6, abs=1e-6 * max(1.0, abs(ll)))
+        fd_h = np.empty((2, 2))
+        for a in range(2):
+            for b in range(2):
+                p = np.array([mu, tau])
+                fd_h[a, b] = (f(*(p + e[a] + e[b])) - f(*(p + e[a] - e[b])) - f(*(p - e[a] + e[b]))
+                              + f(*(p - e[a] - e[b]))) / (4 * h * h)
+        assert hess == pytest.approx(fd_h, rel=1e-5, abs=1e-5 * max(1.0, abs(ll)))

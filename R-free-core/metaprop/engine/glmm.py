@@ -97,32 +97,41 @@ def _xlogy(a: float, b: float) -> float:
 
 
 def _glm_irls_small(x: list, n: list, saturated: bool, epsilon: float, maxit: int):
-    """:func:`_glm_irls` for a few studies, in Python floats (identical arithmetic)."""
+    """:func:`_glm_irls` for a few studies, in Python floats (the same arithmetic, one pass over
+    the studies per iteration)."""
+    log, exp = math.log, math.exp
     y = [a / b for a, b in zip(x, n, strict=True)]
-    sat = [_xlogy(v, v) + _xlogy(1 - v, 1 - v) for v in y]
+    # per study: n, y, and n times the saturated part y log y + (1 - y) log(1 - y)
+    rows = [(ni, v, ni * (_xlogy(v, v) + _xlogy(1 - v, 1 - v))) for ni, v in zip(n, y, strict=True)]
 
-    def deviance(mu):
-        return 2 * sum(ni * (s0 - _xlogy(v, m) - _xlogy(1 - v, 1 - m))
-                       for ni, s0, v, m in zip(n, sat, y, mu, strict=True))
+    def dev_i(ni, v, ns, m):  # one study's deviance contribution, halved
+        return ns - ni * ((v * log(m) if v else 0.0) + ((1 - v) * log(1 - m) if v != 1 else 0.0))
 
-    def linkinv(e):
-        t = _EPS if e < -30 else (1 / _EPS if e > 30 else math.exp(e))
-        return t / (1 + t)
-
-    mu = [(ni * v + 0.5) / (ni + 1) for ni, v in zip(n, y, strict=True)]
-    eta = [math.log(m / (1 - m)) for m in mu]
-    dev_old = deviance(mu)
+    mu = [(ni * v + 0.5) / (ni + 1) for ni, v, _ in rows]
+    eta = [log(m / (1 - m)) for m in mu]
+    dev_old = 2 * sum(dev_i(*r, m) for r, m in zip(rows, mu, strict=True))
     for it in range(1, maxit + 1):
-        mu_eta = [_EPS if abs(e) > 30 else math.exp(e) / (1 + math.exp(e)) ** 2 for e in eta]
-        z = [e + (v - m) / d for e, v, m, d in zip(eta, y, mu, mu_eta, strict=True)]
-        w2 = [ni * d * d / (m * (1 - m)) for ni, d, m in zip(n, mu_eta, mu, strict=True)]
+        z, w2 = [], []
+        for (ni, v, _), e, m in zip(rows, eta, mu, strict=True):
+            if abs(e) > 30:
+                d = _EPS
+            else:
+                t = exp(e)
+                d = t / (1 + t) ** 2
+            z.append(e + (v - m) / d)
+            w2.append(ni * d * d / (m * (1 - m)))
         if saturated:
             eta = z
         else:
-            beta = sum(a * b for a, b in zip(w2, z, strict=True)) / sum(w2)
-            eta = [beta] * len(x)
-        mu = [linkinv(e) for e in eta]
-        dev = deviance(mu)
+            eta = [sum(a * b for a, b in zip(w2, z, strict=True)) / sum(w2)] * len(x)
+        mu = []
+        dev = 0.0
+        for r, e in zip(rows, eta, strict=True):
+            t = _EPS if e < -30 else (1 / _EPS if e > 30 else exp(e))
+            m = t / (1 + t)
+            mu.append(m)
+            dev += dev_i(*r, m)
+        dev *= 2
         if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
             return eta, w2, it, True
         dev_old = dev
@@ -147,31 +156,45 @@ def glm_wald_q(x, n) -> float:
     return float(np.sum(w2 * (b - np.sum(w2 * b) / np.sum(w2)) ** 2))
 
 
+def mode_start(mu: float, t2, x, n):
+    r"""A start for the conditional modes: each study's empirical logit (0.5 added to events and
+    non-events) less :math:`\mu`, shrunk towards 0 as a normal posterior mean with prior variance
+    :math:`\tau^2` and the logit's variance :math:`(n+1)/\{(x+0.5)(n-x+0.5)\}`."""
+    y = np.log((x + 0.5) / (n - x + 0.5)) - mu
+    return y * t2 / (t2 + (n + 1) / ((x + 0.5) * (n - x + 0.5)))
+
+
 def conditional_modes(mu: float, t2: float, x, n, start=None, tol: float = 1e-11):
     r"""Conditional modes :math:`\hat u_i` of :math:`u_i` given the data, for all studies at once.
 
     Root of :math:`g(u) = x - n\,\mathrm{expit}(\mu+u) - u/\tau^2`, which is strictly decreasing,
-    bracketed in :math:`[\tau^2(x-n), \tau^2 x]`. Safeguarded Newton ("rtsafe", Press et al.,
-    Numerical Recipes 9.4): a Newton step that leaves the bracket, or that does not halve the step
-    before it, is replaced by bisection; the bracket shrinks every iteration, so the search cannot
-    oscillate between a bracket end and a far point. Convergence is checked, not assumed.
+    bracketed in :math:`[\tau^2(x-n), \tau^2 x]`. From ``start`` (default :func:`mode_start`), plain
+    Newton steps are taken while every iterate stays inside the bracket and the steps shrink (the
+    usual case: quadratic convergence in a few steps). Otherwise safeguarded Newton ("rtsafe",
+    Press et al., Numerical Recipes 9.4) takes over: a Newton step that leaves the bracket, or that
+    does not halve the step before it, is replaced by bisection; the bracket shrinks every
+    iteration, so the search cannot oscillate between a bracket end and a far point. Convergence is
+    checked, not assumed.
     """
     lo, hi = t2 * (x - n), t2 * x
-    if start is None:  # the empirical logit's deviation from mu, shrunk as a normal posterior mean
-        y = np.log((x + 0.5) / (n - x + 0.5)) - mu
-        start = y * t2 / (t2 + (n + 1) / ((x + 0.5) * (n - x + 0.5)))
+    if start is None:
+        start = mode_start(mu, t2, x, n)
     u = np.clip(np.asarray(start, dtype=float), lo, hi)
-    # fast path from a warm start (the optimiser's previous modes): plain Newton steps, kept only
-    # if every iterate stays inside the bracket and the last step meets the tolerance
-    v = u
-    for _ in range(3):
+    # fast path: plain Newton steps, kept only if every iterate stays inside the bracket and the
+    # steps keep shrinking, until the last step meets the tolerance
+    v, last = u, np.inf
+    for _ in range(12):
         p = special.expit(mu + v)
         step = (x - n * p - v / t2) / (n * p * (1 - p) + 1.0 / t2)
         v = v + step
-        if not ((v >= lo) & (v <= hi)).all():
+        size = float(np.max(np.abs(step) / np.maximum(1.0, np.abs(v))))
+        if size <= tol:
+            if ((v >= lo) & (v <= hi)).all():
+                return v
             break
-        if (np.abs(step) <= tol * np.maximum(1.0, np.abs(v))).all():
-            return v
+        if not size < last or not ((v >= lo) & (v <= hi)).all():
+            break
+        last = size
     dx_old = hi - lo
     for _ in range(300):
         p = special.expit(mu + u)
@@ -210,131 +233,96 @@ def glmm_loglik(mu: float, tau: float, x, n, modes=None) -> float:
     return const + glmm_loglik_derivs(mu, tau, x, n, modes)[0]
 
 
-class _Jet:
-    r"""A value with its gradient and Hessian in the two parameters :math:`(\mu, \tau)`.
-
-    Second-order forward-mode differentiation, elementwise over arrays: ``v`` has shape S, ``g``
-    S + (2,) and ``h`` S + (2, 2). Only the operations the likelihood needs are defined.
-    """
-
-    __slots__ = ("v", "g", "h")
-    __array_ufunc__ = None  # ndarray (op) _Jet defers to _Jet's reflected operators
-
-    def __init__(self, v, g, h):
-        self.v, self.g, self.h = v, g, h
-
-    @classmethod
-    def variable(cls, value: float, index: int) -> _Jet:
-        g = np.zeros(2)
-        g[index] = 1.0
-        return cls(np.asarray(float(value)), g, np.zeros((2, 2)))
-
-    def __add__(self, o):
-        if isinstance(o, _Jet):
-            return _Jet(self.v + o.v, self.g + o.g, self.h + o.h)
-        return _Jet(self.v + o, self.g, self.h)
-
-    __radd__ = __add__
-
-    def __neg__(self):
-        return _Jet(-self.v, -self.g, -self.h)
-
-    def __sub__(self, o):
-        return self + (-o)
-
-    def __rsub__(self, o):
-        return (-self) + o
-
-    def __mul__(self, o):
-        if isinstance(o, _Jet):
-            gg = self.g[..., :, None] * o.g[..., None, :]
-            return _Jet(self.v * o.v, self.g * o.v[..., None] + o.g * self.v[..., None],
-                        self.h * o.v[..., None, None] + o.h * self.v[..., None, None]
-                        + gg + np.swapaxes(gg, -1, -2))
-        o = np.asarray(o, dtype=float)
-        return _Jet(self.v * o, self.g * o[..., None], self.h * o[..., None, None])
-
-    __rmul__ = __mul__
-
-    def chain(self, f, d1, d2) -> _Jet:
-        r""":math:`f(\text{self})` from :math:`f, f', f''` evaluated at ``self.v``."""
-        d1, d2 = np.asarray(d1), np.asarray(d2)
-        return _Jet(np.asarray(f), self.g * d1[..., None],
-                    self.h * d1[..., None, None]
-                    + d2[..., None, None] * self.g[..., :, None] * self.g[..., None, :])
-
-    def col(self) -> _Jet:
-        """Add a trailing axis to the value (a column over quadrature nodes)."""
-        return _Jet(self.v[:, None], self.g[:, None, :], self.h[:, None, :, :])
-
-    def logsumexp(self) -> _Jet:
-        r""":math:`\log\sum_j e^{v_j}` over the last axis of the value."""
-        top = self.v.max(axis=-1, keepdims=True)
-        e = np.exp(self.v - top)
-        tot = e.sum(axis=-1, keepdims=True)
-        v = (np.log(tot) + top)[..., 0]
-        w = e / tot
-        g = np.einsum("...j,...ja->...a", w, self.g)
-        h = (np.einsum("...j,...jab->...ab", w, self.h)
-             + np.einsum("...j,...ja,...jb->...ab", w, self.g, self.g) - g[..., :, None] * g[..., None, :])
-        return _Jet(v, g, h)
-
-
 def glmm_loglik_derivs(mu: float, tau: float, x, n, modes=None):
     r"""Log-likelihood (binomial coefficients excluded), gradient and Hessian in :math:`(\mu,\tau)`.
 
-    The 7-node adaptive Gauss-Hermite approximation differentiated exactly, including through the
-    conditional modes :math:`\hat u_i(\mu,\tau)` and the scales
-    :math:`s_i = \sqrt2\,(n_i p_i(1-p_i) + \tau^{-2})^{-1/2}` that place the nodes. The modes'
-    derivatives come from implicit differentiation of the mode equation :math:`g(u) = 0`
-    (first and second order); the rest is second-order forward-mode arithmetic (:class:`_Jet`).
-    Requires :math:`\tau > 0`.
+    The 7-node adaptive Gauss-Hermite approximation differentiated exactly, vectorised over studies
+    :math:`i` and nodes :math:`j`. With the conditional mode :math:`\hat u_i(\mu,\tau)`, the
+    curvature :math:`D_i = a_i + \tau^{-2}`, :math:`a_i = n_i p_i(1-p_i)` at the mode, and the
+    scale :math:`s_i = \sqrt2\,D_i^{-1/2}`, the nodes are :math:`u_{ij} = \hat u_i + s_i z_j` and
+
+    .. math::
+        \ell_i = \log\sum_j \omega_j e^{z_j^2} e^{h_{ij}} + \log s_i,\quad
+        h_{ij} = x_i\eta_{ij} - n_i\log(1+e^{\eta_{ij}}) - \frac{u_{ij}^2}{2\tau^2} - \log\tau
+        - \tfrac12\log 2\pi,\quad \eta_{ij} = \mu + u_{ij}.
+
+    Derivatives by the chain rule through :math:`u_{ij}(\mu,\tau)`: the mode's by implicit
+    differentiation of :math:`g(u) = x - n\,\mathrm{expit}(\mu+u) - u/\tau^2 = 0` (first and
+    second order), the scale's through :math:`D_i`; then those of the log-sum-exp, a softmax
+    :math:`w_{ij}`: :math:`\nabla\ell = \sum_j w_j\nabla h_j`,
+    :math:`\nabla^2\ell = \sum_j w_j(\nabla^2 h_j + \nabla h_j\nabla h_j^\top) - \nabla\ell\nabla\ell^\top`.
+    Requires :math:`\tau > 0`. ``tests/test_glmm.py`` checks gradient and Hessian against finite
+    differences.
     """
     t2 = tau * tau
+    r = 1.0 / t2                      # r = tau^-2 and its derivatives in tau
+    r1, r11 = -2.0 / (tau * t2), 6.0 / (t2 * t2)
     # a loose tolerance suffices: the Newton step below refines the modes quadratically
     u = conditional_modes(mu, t2, x, n, modes, tol=1e-7)
     if modes is not None:
         modes[:] = u
-    # one more Newton step, then the modes' derivatives by implicit differentiation of
-    # g(u; mu, tau) = x - n expit(mu + u) - u / tau^2 = 0:
-    #   u_i = -g_i / g_u,   u_ij = -(a' e_i e_j + u_i c_j + u_j c_i + u c_ij) / D
-    # with D = -g_u = a + 1/tau^2, a = n p (1 - p), a' = da/d(eta), e = d(eta)/d(theta),
-    # c = d(1/tau^2)/d(theta) = (0, -2/tau^3), c_ij = 6/tau^4 in the (tau, tau) cell only
     p = special.expit(mu + u)
-    d = n * p * (1 - p) + 1.0 / t2
-    u = u + (x - n * p - u / t2) / d
+    u = u + (x - n * p - u * r) / (n * p * (1 - p) + r)
     p = special.expit(mu + u)
-    a = n * p * (1 - p)
-    d = a + 1.0 / t2
-    a1 = a * (1 - 2 * p)
-    ug = np.empty(u.shape + (2,))
-    ug[:, 0] = -a / d
-    ug[:, 1] = 2.0 * u / (tau**3 * d)
-    e = ug.copy()
-    e[:, 0] += 1.0
-    uh = a1[:, None, None] * e[:, :, None] * e[:, None, :]
-    uh[:, 1, :] -= (2.0 / tau**3) * ug
-    uh[:, :, 1] -= (2.0 / tau**3) * ug
-    uh[:, 1, 1] += 6.0 * u / t2**2
-    uh /= -d[:, None, None]
-    uj = _Jet(u, ug, uh)
-    m = _Jet.variable(mu, 0)
-    t = _Jet.variable(tau, 1)
-    inv_t2 = t.chain(1.0 / t2, -2.0 / tau**3, 6.0 / t2**2)
-    eta = m + uj
     pq = p * (1 - p)
-    a = n * eta.chain(pq, pq * (1 - 2 * p), pq * (1 - 6 * pq))
-    dj = a + inv_t2
-    s = dj.chain(math.sqrt(2.0) / np.sqrt(dj.v), -math.sqrt(0.5) * dj.v**-1.5, 0.75 * math.sqrt(2.0) * dj.v**-2.5)
-    nodes = uj.col() + s.col() * NODES
-    eta = m + nodes
-    pn = special.expit(eta.v)
-    soft = eta.chain(np.logaddexp(0.0, eta.v), pn, pn * (1 - pn))
-    log_t = t.chain(math.log(tau), 1.0 / tau, -1.0 / t2)
-    h = (x[:, None] * eta - n[:, None] * soft - 0.5 * (nodes * nodes) * inv_t2
-         + (_LOG_WZ - 0.5 * math.log(2 * math.pi))) - log_t
-    li = h.logsumexp() + s.chain(np.log(s.v), 1.0 / s.v, -1.0 / s.v**2)
-    return float(li.v.sum()), li.g.sum(axis=0), li.h.sum(axis=0)
+    a = n * pq
+    d = a + r
+    a1 = a * (1 - 2 * p)              # da / d(eta)
+    # the mode: u_m, u_t (first), u_mm, u_mt, u_tt (second), from
+    #   u_i = -g_i / g_u,   u_ij = -(a' e_i e_j + u_i c_j + u_j c_i + u c_ij) / D,
+    # e = d(eta)/d(theta) = (1 + u_m, u_t), c = dr/d(theta) = (0, r1), c_tt = r11
+    um, ut = -a / d, -u * r1 / d
+    em, et = 1.0 + um, ut
+    umm = -a1 * em * em / d
+    umt = -(a1 * em * et + um * r1) / d
+    utt = -(a1 * et * et + 2.0 * ut * r1 + u * r11) / d
+    # the curvature D = n pq(eta) + r along the mode, and the scale s = sqrt(2) D^(-1/2)
+    pq1, pq2 = pq * (1 - 2 * p), pq * (1 - 6 * pq)
+    dm, dt = n * pq1 * em, n * pq1 * et + r1
+    dmm = n * (pq2 * em * em + pq1 * umm)
+    dmt = n * (pq2 * em * et + pq1 * umt)
+    dtt = n * (pq2 * et * et + pq1 * utt) + r11
+    s = math.sqrt(2.0) / np.sqrt(d)
+    c1 = -0.5 * s / d                 # ds/dD
+    c2 = 0.75 * s / (d * d)           # d2s/dD2
+    sm, st = c1 * dm, c1 * dt
+    smm, smt, stt = c1 * dmm + c2 * dm * dm, c1 * dmt + c2 * dm * dt, c1 * dtt + c2 * dt * dt
+    # nodes u + s z and their derivatives, each of shape (k, 7)
+    un, Um, Ut, Umm, Umt, Utt = (np.stack([u, um, ut, umm, umt, utt])[:, :, None]
+                                 + np.stack([s, sm, st, smm, smt, stt])[:, :, None] * NODES)
+    eta = mu + un
+    pn = special.expit(eta)
+    xr, nr = x[:, None], n[:, None]
+    f1 = xr - nr * pn                 # d h / d eta
+    f2 = nr * pn * (1 - pn)           # -d2 h / d eta2
+    Em = 1.0 + Um                     # d eta / d mu; d eta / d tau is Ut
+    h = xr * eta - nr * np.logaddexp(0.0, eta) - 0.5 * r * un * un + (_LOG_WZ - 0.5 * math.log(2 * math.pi))
+    # h_a = f1 E_a - r u U_a - u^2 r_a / 2 ;   h_ab = f1 U_ab - f2 E_a E_b - r (U_a U_b + u U_ab)
+    #                                                   - u (U_a r_b + U_b r_a) - u^2 r_ab / 2
+    ru = r * un
+    hm = f1 * Em - ru * Um
+    ht = f1 * Ut - ru * Ut - 0.5 * r1 * un * un
+    hmm = f1 * Umm - f2 * Em * Em - r * Um * Um - ru * Umm
+    hmt = f1 * Umt - f2 * Em * Ut - r * Um * Ut - ru * Umt - r1 * un * Um
+    htt = f1 * Utt - f2 * Ut * Ut - r * Ut * Ut - ru * Utt - 2.0 * r1 * un * Ut - 0.5 * r11 * un * un
+    # log-sum-exp over the nodes, plus log s - log tau per study
+    top = h.max(axis=1, keepdims=True)
+    w = np.exp(h - top)
+    tot = w.sum(axis=1, keepdims=True)
+    w /= tot
+    ll = np.log(tot[:, 0]) + top[:, 0] + np.log(s)
+    gm, gt = (w * hm).sum(axis=1), (w * ht).sum(axis=1)
+    hess_mm = (w * (hmm + hm * hm)).sum(axis=1) - gm * gm
+    hess_mt = (w * (hmt + hm * ht)).sum(axis=1) - gm * gt
+    hess_tt = (w * (htt + ht * ht)).sum(axis=1) - gt * gt
+    gm, gt = gm + sm / s, gt + st / s
+    hess_mm = hess_mm + smm / s - (sm / s) ** 2
+    hess_mt = hess_mt + smt / s - sm * st / (s * s)
+    hess_tt = hess_tt + stt / s - (st / s) ** 2
+    k = len(u)
+    g = np.array([gm.sum(), gt.sum() - k / tau])
+    hm_, ht_ = hess_mt.sum(), hess_tt.sum() + k / t2
+    return float(ll.sum()) - k * math.log(tau), g, np.array([[hess_mm.sum(), hm_], [hm_, ht_]])
 
 
 def _boundary(x, n):
@@ -358,7 +346,7 @@ def _newton(x, n, mu, tau, max_iter=100, tol=1e-10):
     tau < 0 is reflected (the likelihood is even in tau). Returns (mu, tau, loglik, grad, hess,
     iterations, converged).
     """
-    modes = np.zeros_like(x)
+    modes = mode_start(mu, tau * tau, x, n)
     ll, g, h = glmm_loglik_derivs(mu, tau, x, n, modes)
     for it in range(1, max_iter + 1):
         a, b, d = h[0, 0], h[0, 1], h[1, 1]

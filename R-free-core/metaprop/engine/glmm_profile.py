@@ -35,7 +35,7 @@ import numpy as np
 
 from ..errors import MetapropError
 from . import dist
-from .glmm import _boundary, _fit, glmm_loglik_derivs
+from .glmm import _boundary, _fit, glmm_loglik_derivs, mode_start
 from .inference import i2_tau2
 from .measures import escalc
 
@@ -93,7 +93,7 @@ def _profile(x, n, tau: float, mu0: float) -> tuple[float, float]:
         mu, ll, _ = _boundary(x, n)
         return ll, mu
     mu = mu0
-    modes = np.zeros_like(x)
+    modes = mode_start(mu, tau * tau, x, n)
     ll, g, h = glmm_loglik_derivs(mu, tau, x, n, modes)
     for _ in range(100):
         step = -g[0] / h[0, 0] if h[0, 0] < 0 else math.copysign(1.0, g[0])

@@ -105,17 +105,21 @@ def i2_tau2(vi, tau2: float) -> float:
     """
     w = 1.0 / vi
     k = len(vi)
-    s2 = (k - 1) * np.sum(w) / (np.sum(w) ** 2 - np.sum(w**2))
+    s2 = (k - 1) * w.sum() / (w.sum() ** 2 - np.sum(w**2))
     return float(tau2 / (tau2 + s2)) if tau2 + s2 > 0 else 0.0
 
 
 def study_fields(labels, x, n, yi, vi, corrected, study) -> dict:
     """The per-study fields of a :class:`PoolResult`, as tuples (shared by every fitting path)."""
     p, lo, hi = study
-    return dict(studlab=tuple(labels), events=tuple(int(v) for v in x), total=tuple(int(v) for v in n),
-                yi=tuple(map(float, yi)), vi=tuple(map(float, vi)), corrected=tuple(map(bool, corrected)),
-                study_p=tuple(map(float, p)), study_lower=tuple(map(float, lo)),
-                study_upper=tuple(map(float, hi)))
+
+    def floats(a):  # ndarray.tolist() gives Python floats, as float() of each element would
+        return tuple(np.asarray(a, dtype=float).tolist())
+
+    return dict(studlab=tuple(labels), events=tuple(np.asarray(x).astype(int).tolist()),
+                total=tuple(np.asarray(n).astype(int).tolist()), yi=floats(yi), vi=floats(vi),
+                corrected=tuple(np.asarray(corrected, dtype=bool).tolist()), study_p=floats(p),
+                study_lower=floats(lo), study_upper=floats(hi))
 
 
 def random_effects(yi, vi, method_tau: str = "REML", hakn: bool = False, level: float = 0.95,
@@ -138,8 +142,8 @@ def random_effects(yi, vi, method_tau: str = "REML", hakn: bool = False, level: 
     k = len(yi)
     tau2 = (TAU2_METAFOR if algorithm == "metafor" else TAU2)[method_tau](yi, vi)
     wr = 1.0 / (vi + tau2)
-    mu = float(np.sum(wr * yi) / np.sum(wr))
+    mu = float((wr * yi).sum() / wr.sum())
     if hakn and k > 1:
-        se_hk = math.sqrt(float(np.sum(wr * (yi - mu) ** 2)) / ((k - 1) * np.sum(wr)))
+        se_hk = math.sqrt(float((wr * (yi - mu) ** 2).sum()) / ((k - 1) * wr.sum()))
         return tau2, wald(mu, se_hk, level, df=k - 1)
-    return tau2, wald(mu, math.sqrt(1.0 / np.sum(wr)), level)
+    return tau2, wald(mu, math.sqrt(1.0 / wr.sum()), level)

@@ -62,7 +62,13 @@ def check_counts(events, total, studlab=None):
               else tuple(str(i + 1) for i in range(len(x))))
     if len(labels) != len(x):
         raise MetapropError(f"studlab has {len(labels)} labels for {len(x)} studies")
-    for i, (xi, ni) in enumerate(zip(x, n, strict=True)):
+    if len(x) > 32:  # many studies: one vectorised pass; the loop below names the first bad one
+        with np.errstate(invalid="ignore"):
+            ok = (np.isfinite(x) & np.isfinite(n) & (x == np.floor(x)) & (n == np.floor(n)) & (x >= 0)
+                  & (n >= 1) & (n <= MAX_TOTAL) & (x <= n))
+        if ok.all():
+            return x.astype(int), n.astype(int), labels
+    for i, (xi, ni) in enumerate(zip(x.tolist(), n.tolist(), strict=True)):
         where = f"study {i + 1} ({labels[i]})"
         for name, v in (("events", xi), ("total", ni)):
             if not math.isfinite(v):
@@ -196,7 +202,7 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
             f"{'an infinite value' if not np.isfinite(yi[i]) else 'variance 0'} ({x[i]} of {n[i]} events); "
             "use incr > 0 (R meta's default is 0.5) or method GLMM")
     w = 1.0 / vi
-    common = wald(np.sum(w * yi) / np.sum(w), math.sqrt(1.0 / np.sum(w)), level)
+    common = wald((w * yi).sum() / w.sum(), math.sqrt(1.0 / w.sum()), level)
     fields = dict(sm=sm, method="Inverse", method_tau=method_tau, hakn=hakn, convention=conv.name,
                   level=level, incr=incr, method_ci=method_ci, prediction_df=prediction_df,
                   **study_fields(labels, x, n, yi, vi, corrected, (p, lo, hi)))
@@ -215,7 +221,7 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     tau2, random = random_effects(yi, vi, method_tau, hakn, level, tau2_algorithm)
     wr = 1.0 / (vi + tau2)
     # R meta: the classic SE also under Hartung-Knapp; metafor's predict(): the model's SE
-    pi_se = math.sqrt(1.0 / np.sum(wr)) if conv.name == "meta" else random.se
+    pi_se = math.sqrt(1.0 / wr.sum()) if conv.name == "meta" else random.se
     pi = prediction_interval(random.te, pi_se, tau2, k, prediction_df, level)
     if prediction_df == "k-2" and k < 3:
         notes.append("Prediction interval with t(k-2) needs at least 3 studies.")
@@ -230,8 +236,8 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
         h = math.sqrt(1.0 / (1.0 - i2)) if i2 < 1 else float("inf")
     return PoolResult(
         **fields,
-        w_common=tuple(map(float, 100 * w / np.sum(w))),
-        w_random=tuple(map(float, 100 * wr / np.sum(wr))),
+        w_common=tuple((100 * w / w.sum()).tolist()),
+        w_random=tuple((100 * wr / wr.sum()).tolist()),
         common=common, random=random, pi=pi, tau2=float(tau2), q=q, q_df=q_df, q_pvalue=q_p,
         i2=float(i2), i2_ci=i2_ci, h=h, h_ci=h_ci, tau2_ci=tau2_ci, tau2_ci_sign=tau2_sign,
         method_tau_ci=method_tau_ci, notes=tuple(notes))

@@ -15,10 +15,13 @@ Viechtbauer W (2005). J Educ Behav Stat 30:261-293. doi:10.3102/1076998603000326
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
 from ..errors import MetapropError
+
+_EPS4 = float(np.finfo(float).eps ** 0.25)
 
 __all__ = ["TAU2", "TAU2_METAFOR", "tau2_dl", "tau2_pm", "tau2_reml", "tau2_ml", "tau2_fisher", "q_stat",
            "zeroin"]
@@ -28,12 +31,14 @@ def q_stat(yi, vi, tau2: float = 0.0) -> float:
     r"""Generalised Cochran's Q, :math:`Q(\tau^2)=\sum w_i (y_i-\hat\mu)^2`, :math:`w_i=1/(v_i+\tau^2)`.
 
     Plain floats for up to 32 studies (half the time of numpy's per-call overhead; the tau^2
-    interval searches evaluate it some 20 times per fit).
+    interval searches evaluate it some 20 times per fit); ``yi, vi`` may then be lists of floats,
+    which spares the conversion in those searches.
     """
     if len(yi) <= 32:
-        yl, vl = np.asarray(yi, dtype=float).tolist(), np.asarray(vi, dtype=float).tolist()
+        yl = yi if isinstance(yi, list) else np.asarray(yi, dtype=float).tolist()
+        vl = vi if isinstance(vi, list) else np.asarray(vi, dtype=float).tolist()
         w = [1.0 / (v + tau2) for v in vl]
-        mu = sum(a * y for a, y in zip(w, yl, strict=True)) / sum(w)
+        mu = sum(map(operator.mul, w, yl)) / sum(w)
         return sum(a * (y - mu) ** 2 for a, y in zip(w, yl, strict=True))
     w = 1.0 / (vi + tau2)
     r = yi - (w @ yi) / w.sum()
@@ -173,7 +178,11 @@ def tau2_fisher(yi, vi, reml: bool = True, threshold: float = 1e-5, maxiter: int
     k = len(yi)
     rss0 = float(((yi - yi.mean()) ** 2).sum())
     tau2 = max(0.0, (rss0 - vi.sum() * (k - 1) / k) / (k - 1))
-    sums = _weighted_sums_small(yi.tolist(), vi.tolist()) if k <= 32 else _weighted_sums(yi, vi)
+    if k <= 32:  # the same iterations in plain floats (numpy's per-call overhead dominates)
+        yi, vi = yi.tolist(), vi.tolist()
+        sums = _weighted_sums_small(yi, vi)
+    else:
+        sums = _weighted_sums(yi, vi)
     for _ in range(maxiter + 1):
         sw, sw2, sw3, ypp = sums(tau2)
         if reml:
@@ -192,7 +201,7 @@ def tau2_fisher(yi, vi, reml: bool = True, threshold: float = 1e-5, maxiter: int
     else:
         raise MetapropError("Fisher scoring algorithm did not converge (as metafor would say).")
 
-    if _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > np.finfo(float).eps ** 0.25 and tau2 > threshold:
+    if _loglik(yi, vi, 0.0, reml) - _loglik(yi, vi, tau2, reml) > _EPS4 and tau2 > threshold:
         tau2 = 0.0
     return float(tau2)
 
@@ -214,7 +223,7 @@ def _weighted_sums_small(yi: list, vi: list):
     def f(tau2):
         w = [1.0 / (v + tau2) for v in vi]
         sw = sum(w)
-        mu = sum(a * y for a, y in zip(w, yi, strict=True)) / sw
+        mu = sum(map(operator.mul, w, yi)) / sw
         sw2 = sw3 = ypp = 0.0
         for a, y in zip(w, yi, strict=True):
             a2 = a * a
@@ -228,6 +237,8 @@ def _weighted_sums_small(yi: list, vi: list):
 def _loglik(yi, vi, t2: float, reml: bool) -> float:
     """(Restricted) log-likelihood of the normal random-effects model, up to a constant."""
     if len(yi) <= 32:  # plain floats for a few studies (numpy's per-call overhead dominates)
+        if not isinstance(yi, list):
+            yi, vi = np.asarray(yi, dtype=float).tolist(), np.asarray(vi, dtype=float).tolist()
         w = [1.0 / (v + t2) for v in vi]
         sw = sum(w)
         mu = sum(a * y for a, y in zip(w, yi, strict=True)) / sw

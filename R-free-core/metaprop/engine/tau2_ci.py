@@ -48,6 +48,8 @@ def tau2_ci_qprofile(yi, vi, tau2: float, level: float = 0.95):
     lo_t2, hi_t2 = min(0.0, tau2), max(100.0, 10 * tau2, 0.0)
     crit_u = float(special.chdtri(k - 1, alpha / 2))        # upper alpha/2 quantile
     crit_l = float(special.chdtri(k - 1, 1 - alpha / 2))    # lower alpha/2 quantile
+    if k <= 32:  # q_stat's plain-float path, without converting at each of its ~12 calls
+        yi, vi = yi.tolist(), vi.tolist()
     # Q decreases in tau^2: invert -Q, whose targets are -crit_u (lower limit) and -crit_l (upper)
     return _invert(lambda t: -q_stat(yi, vi, t), lo_t2, hi_t2, -crit_u, -crit_l)
 
