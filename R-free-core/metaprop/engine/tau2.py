@@ -15,7 +15,6 @@ Viechtbauer W (2005). J Educ Behav Stat 30:261-293. doi:10.3102/1076998603000326
 from __future__ import annotations
 
 import math
-import operator
 
 import numpy as np
 
@@ -23,26 +22,46 @@ from ..errors import MetapropError
 
 _EPS4 = float(np.finfo(float).eps ** 0.25)
 
-__all__ = ["TAU2", "TAU2_METAFOR", "tau2_dl", "tau2_pm", "tau2_reml", "tau2_ml", "tau2_fisher", "q_stat",
+__all__ = ["TAU2", "TAU2_METAFOR", "tau2_dl", "tau2_pm", "tau2_reml", "tau2_ml", "tau2_fisher", "q_stat", "q_stat_fn",
            "zeroin"]
 
 
 def q_stat(yi, vi, tau2: float = 0.0) -> float:
-    r"""Generalised Cochran's Q, :math:`Q(\tau^2)=\sum w_i (y_i-\hat\mu)^2`, :math:`w_i=1/(v_i+\tau^2)`.
+    r"""Generalised Cochran's Q, :math:`Q(\tau^2)=\sum w_i (y_i-\hat\mu)^2`, :math:`w_i=1/(v_i+\tau^2)`."""
+    return q_stat_fn(yi, vi)(tau2)
 
-    Plain floats for up to 32 studies (half the time of numpy's per-call overhead; the tau^2
-    interval searches evaluate it some 20 times per fit); ``yi, vi`` may then be lists of floats,
-    which spares the conversion in those searches.
+
+def q_stat_fn(yi, vi):
+    r""":math:`\tau^2 \mapsto Q(\tau^2)` for searches that evaluate it many times (Paule-Mandel, the
+    Q-profile interval: some 10 to 20 times per fit).
+
+    For up to 32 studies, plain floats in one pass (numpy's per-call overhead would dominate):
+    :math:`Q = \sum w_i c_i^2 - (\sum w_i c_i)^2/\sum w_i` with :math:`c_i = y_i - \bar y`, centred
+    once, so that the cancellation is on the scale of the spread of the :math:`y_i`, not their level.
     """
     if len(yi) <= 32:
-        yl = yi if isinstance(yi, list) else np.asarray(yi, dtype=float).tolist()
-        vl = vi if isinstance(vi, list) else np.asarray(vi, dtype=float).tolist()
-        w = [1.0 / (v + tau2) for v in vl]
-        mu = sum(map(operator.mul, w, yl)) / sum(w)
-        return sum(a * (y - mu) ** 2 for a, y in zip(w, yl, strict=True))
-    w = 1.0 / (vi + tau2)
-    r = yi - (w @ yi) / w.sum()
-    return float(w @ (r * r))
+        yl = np.asarray(yi, dtype=float).tolist()
+        ybar = sum(yl) / len(yl)
+        rows = [(v, y - ybar) for v, y in zip(np.asarray(vi, dtype=float).tolist(), yl, strict=True)]
+
+        def q_small(tau2: float) -> float:
+            sw = swc = swcc = 0.0
+            for v, c in rows:
+                a = 1.0 / (v + tau2)
+                ac = a * c
+                sw += a
+                swc += ac
+                swcc += ac * c
+            return swcc - swc * swc / sw
+        return q_small
+    yi = np.asarray(yi, dtype=float)
+    vi = np.asarray(vi, dtype=float)
+
+    def q(tau2: float) -> float:
+        w = 1.0 / (vi + tau2)
+        r = yi - (w @ yi) / w.sum()
+        return float(w @ (r * r))
+    return q
 
 
 def tau2_dl(yi, vi) -> float:
@@ -80,9 +99,10 @@ def tau2_pm(yi, vi, tol: float | None = None) -> float:
     reproduces metafor's own, imprecise by up to ``tol``.
     """
     k = len(yi)
+    q = q_stat_fn(yi, vi)
 
     def f(t2):
-        return q_stat(yi, vi, t2) - (k - 1)
+        return q(t2) - (k - 1)
 
     if tol is None:
         return _root(f, float(np.var(yi)) + float(np.mean(vi)))
@@ -218,19 +238,30 @@ def _weighted_sums(yi, vi):
 
 
 def _weighted_sums_small(yi: list, vi: list):
-    """:func:`_weighted_sums` in plain Python floats: for a few studies, faster than numpy's
-    per-call overhead (Fisher scoring runs it tens of times)."""
+    r""":func:`_weighted_sums` in plain Python floats, one pass per call: for a few studies, faster
+    than numpy's per-call overhead (Fisher scoring runs it tens of times).
+
+    :math:`\sum w_i^2 (y_i-\mu_w)^2 = \sum w_i^2 c_i^2 - m(2\sum w_i^2 c_i - m\sum w_i^2)` with
+    :math:`c_i = y_i - \bar y` (centred once) and :math:`m = \mu_w - \bar y`; centring keeps the
+    expanded square's cancellation to the scale of the spread of the :math:`y_i`, not their level.
+    """
+    ybar = sum(yi) / len(yi)
+    rows = [(v, y - ybar) for v, y in zip(vi, yi, strict=True)]
+
     def f(tau2):
-        w = [1.0 / (v + tau2) for v in vi]
-        sw = sum(w)
-        mu = sum(map(operator.mul, w, yi)) / sw
-        sw2 = sw3 = ypp = 0.0
-        for a, y in zip(w, yi, strict=True):
+        sw = swc = sw2 = sw3 = sw2c = sw2cc = 0.0
+        for v, c in rows:
+            a = 1.0 / (v + tau2)
             a2 = a * a
+            a2c = a2 * c
+            sw += a
+            swc += a * c
             sw2 += a2
             sw3 += a2 * a
-            ypp += a2 * (y - mu) ** 2
-        return sw, sw2, sw3, ypp
+            sw2c += a2c
+            sw2cc += a2c * c
+        m = swc / sw
+        return sw, sw2, sw3, sw2cc - m * (2 * sw2c - m * sw2)
     return f
 
 

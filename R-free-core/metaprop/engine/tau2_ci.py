@@ -24,7 +24,7 @@ import math
 import numpy as np
 from scipy import special
 
-from .tau2 import q_stat, zeroin
+from .tau2 import q_stat_fn, zeroin
 
 __all__ = ["tau2_ci_qprofile", "tau2_ci_jackson", "ruben"]
 
@@ -48,10 +48,9 @@ def tau2_ci_qprofile(yi, vi, tau2: float, level: float = 0.95):
     lo_t2, hi_t2 = min(0.0, tau2), max(100.0, 10 * tau2, 0.0)
     crit_u = float(special.chdtri(k - 1, alpha / 2))        # upper alpha/2 quantile
     crit_l = float(special.chdtri(k - 1, 1 - alpha / 2))    # lower alpha/2 quantile
-    if k <= 32:  # q_stat's plain-float path, without converting at each of its ~12 calls
-        yi, vi = yi.tolist(), vi.tolist()
+    q = q_stat_fn(yi, vi)
     # Q decreases in tau^2: invert -Q, whose targets are -crit_u (lower limit) and -crit_l (upper)
-    return _invert(lambda t: -q_stat(yi, vi, t), lo_t2, hi_t2, -crit_u, -crit_l)
+    return _invert(lambda t: -q(t), lo_t2, hi_t2, -crit_u, -crit_l)
 
 
 def _invert(h, lo_t2: float, hi_t2: float, at_lower: float, at_upper: float):
