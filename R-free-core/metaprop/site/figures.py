@@ -262,15 +262,19 @@ def funnel_alt_text(fd: pd.DataFrame, sm: str) -> str:
             "10 studies it cannot be judged reliably.")
 
 
-def save(p, path) -> None:
-    """Save a plot deterministically (no timestamps, fixed SVG ids), as PNG or SVG by suffix."""
-    import matplotlib
+def save(p, *paths) -> None:
+    """Save a plot deterministically (no timestamps, fixed SVG ids), as PNG or SVG by suffix.
 
-    matplotlib.rcParams["svg.hashsalt"] = "metaprop"
-    path = str(path)
-    meta = {"Date": None, "Creator": None} if path.endswith(".svg") else {"Software": None}
-    fig = copy.deepcopy(p).draw()  # drawing mutates a ggplot: a second save would stack titles
-    fig.savefig(path, metadata=meta, dpi=150)
+    The plot is drawn once (plotnine's build is most of the time) and saved to each path.
+    """
+    import matplotlib
     import matplotlib.pyplot as plt
 
-    plt.close(fig)
+    matplotlib.rcParams["svg.hashsalt"] = "metaprop"
+    fig = copy.deepcopy(p).draw()  # drawing mutates a ggplot: a second draw would stack titles
+    try:
+        for path in map(str, paths):
+            meta = {"Date": None, "Creator": None} if path.endswith(".svg") else {"Software": None}
+            fig.savefig(path, metadata=meta, dpi=150)
+    finally:
+        plt.close(fig)

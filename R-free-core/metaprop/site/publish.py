@@ -43,19 +43,16 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
                     het = (model_heterogeneity_label(bayes, results.glmm_heterogeneity.get(o))
                            if bayes is not None else None)
                     p = forest_plot(h["result"], title=OUTCOMES[o], bayes=bayes, heterogeneity=het)
-                    for ext in ("svg", "png"):
-                        save(p, tmp / f"forest_{o}.{ext}")
+                    save(p, tmp / f"forest_{o}.svg", tmp / f"forest_{o}.png")
                     alt[f"forest_{o}"] = forest_alt_text(h["result"], OUTCOMES[o].lower(), bayes, het)
             for rep, res in results.reproductions:
                 if res is not None:
                     p = forest_plot(res, title=f"{OUTCOMES[rep.outcome]}: {rep.source} as published")
-                    for ext in ("svg", "png"):
-                        save(p, tmp / f"forest_{rep.source}_{rep.outcome}.{ext}")
+                    save(p, *(tmp / f"forest_{rep.source}_{rep.outcome}.{ext}" for ext in ("svg", "png")))
                     alt[f"forest_{rep.source}_{rep.outcome}"] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
             for o, fd in results.funnel.items():
                 p = funnel_plot(fd, EGGER["sm"], title=f"{OUTCOMES[o]}: funnel plot")
-                for ext in ("svg", "png"):
-                    save(p, tmp / f"funnel_{o}.{ext}")
+                save(p, tmp / f"funnel_{o}.svg", tmp / f"funnel_{o}.png")
                 alt[f"funnel_{o}"] = funnel_alt_text(fd, "logit")
             (tmp / "alt_text.json").write_text(json.dumps(alt, indent=2, sort_keys=True) + "\n")
         if explorer:
