@@ -53,7 +53,7 @@ validate: $(STAMP)
 
 test: $(STAMP) $(CFF_STAMP)
 	$(BIN)/ruff check .
-	CFFCONVERT=$(abspath $(CFF_VENV)/bin/cffconvert) QUARTO_PYTHON=$(abspath $(BIN)/python) $(BIN)/python -m pytest -q -m "not rref"
+	CFFCONVERT=$(abspath $(CFF_VENV)/bin/cffconvert) QUARTO_PYTHON=$(abspath $(BIN)/python) $(BIN)/python -m pytest -q -m "not rref" -n 2 --dist loadfile
 
 ## The quick loop: engine, data and CLI tests, without the page runs and the Quarto render.
 test-quick: $(STAMP)

@@ -89,6 +89,12 @@ def pytest_collection_modifyitems(config, items):
 def site_build():
     """The site's analysis and results/ folder, built once per session (and cached on disk by
     data and code: metaprop.site.build.load_build); page and output tests share it."""
+    from filelock import FileLock
+
     from metaprop.site.build import load_build
 
-    return load_build(ROOT)
+    # `make test` runs in two processes (pytest-xdist): one builds, the other waits, then loads the
+    # cache the first wrote (load_build's key matches), so results/ is never written twice at once
+    (ROOT / "build").mkdir(exist_ok=True)
+    with FileLock(ROOT / "build" / ".site_build.lock"):
+        return load_build(ROOT)
