@@ -57,7 +57,7 @@ test: $(STAMP) $(CFF_STAMP)
 
 ## The quick loop: engine, data and CLI tests, without the page runs and the Quarto render.
 test-quick: $(STAMP)
-	$(BIN)/python -m pytest -q -m "core and not slow"
+	$(BIN)/python -m pytest -q -m "core and not slow" -n 2
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
