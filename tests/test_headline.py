@@ -87,3 +87,8 @@ def test_home_and_outcome_sentences(site_build):
     assert "LR = 5.84" in text and "R meta prints I\u00b2 = 0%" in text
     assert set(S.bayes_frame("weaned")["Priors"].str.contains("half-Cauchy")) == {False, True}
     assert np.all(S.headline_frame()["Certainty"] == "Very low")
+    # published estimates as published (data/published.csv): one precision per result, so
+    # Al-Shakarchi's upper limit stays "97.0" though a CSV number loses its trailing zero
+    beside = str(S.published_beside("weaned"))
+    assert "2018: 93% (86 to 100). Why ours differs" in beside
+    assert "2024: 89.3% (77.6 to 97.0). Why ours differs" in beside

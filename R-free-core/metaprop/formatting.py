@@ -19,23 +19,49 @@ def _number(v, digits, scale) -> str:
     return f"{v:g}" if digits is None else f"{v:.{digits}f}"
 
 
+def _decimals(v) -> int:
+    """Decimals of a number written with the fewest digits that give it back: 89.3 -> 1, 97.0 -> 0."""
+    text = repr(float(v))
+    if "." not in text or "e" in text:
+        return 0
+    return len(text.split(".")[1].rstrip("0"))
+
+
+def _as_published(values, scale) -> int:
+    """The decimals a published estimate and its limits are written with: those of the most precise
+    of them. A paper writes one precision per result ('89.3 (77.6 to 97.0)'), and a number read
+    from a CSV has lost its trailing zeros (97.0 reads as 97)."""
+    return max(_decimals(scale * v) for v in values)
+
+
 def _missing(*values) -> bool:
     return any(v is None or (isinstance(v, float) and not math.isfinite(v)) for v in values)
 
 
 def interval(lo, hi, *, digits: int | None = 1, scale: float = 100, unit: str = "") -> str:
-    """'86.2 to 100.0' (``unit="%"``: '86.2 to 100.0%'); a dash when a limit is missing."""
+    """'86.2 to 100.0' (``unit="%"``: '86.2 to 100.0%'); a dash when a limit is missing.
+    ``digits=None``: as published, both limits with the decimals of the more precise one."""
     if _missing(lo, hi):
         return DASH
+    if digits is None:
+        digits = _as_published((lo, hi), scale)
     return f"{_number(lo, digits, scale)} to {_number(hi, digits, scale)}{unit}"
 
 
 def estimate_ci(est, lo, hi, *, digits: int | None = 1, scale: float = 100, unit: str = "",
                 ci_label: str = "") -> str:
     """'93.4 (86.2 to 100.0)'; ``unit="%", ci_label="95% CI "``: '93.4% (95% CI 86.2 to 100.0)';
-    ``digits=None`` writes numbers as published ('93% (86 to 100)')."""
+    ``digits=None`` writes numbers as published, all three with the decimals of the most precise.
+
+    >>> estimate_ci(93, 86, 100, digits=None, scale=1, unit="%")
+    '93% (86 to 100)'
+    >>> estimate_ci(89.3, 77.6, 97.0, digits=None, scale=1)
+    '89.3 (77.6 to 97.0)'
+    """
     if _missing(est, lo, hi):
         return DASH
+    if digits is None:
+        digits = _as_published((est, lo, hi), scale)
     return f"{_number(est, digits, scale)}{unit} ({ci_label}{interval(lo, hi, digits=digits, scale=scale)})"
 
 
