@@ -92,3 +92,24 @@ def test_home_and_outcome_sentences(site_build):
     beside = str(S.published_beside("weaned"))
     assert "2018: 93% (86 to 100). Why ours differs" in beside
     assert "2024: 89.3% (77.6 to 97.0). Why ours differs" in beside
+
+
+def test_outcome_page_paragraphs_name_the_model_fitted(site_build):
+    """Pooled: the headline with its range for a new study, the median study and R meta's GLMM.
+    Not pooled: the pooled count and why, no 'range for a new study', no Bayesian dash; R meta's
+    analysis named by the model actually fitted (Freeman-Tukey when every study is at 100%)."""
+    from metaprop.site.pages import Site
+
+    S = Site(ROOT / "data")
+    weaned = str(S.headline_paragraph("weaned")) + str(S.models_paragraph("weaned"))
+    assert "a new study: 43\\.3 to 99\\.9%" in weaned and "(GLMM): 97\\.1%" in weaned
+    assert "Median study" in weaned and str(S.bayes_note("weaned")) == ""
+    discharge = str(S.headline_paragraph("discharged_alive")) + str(S.models_paragraph("discharged_alive"))
+    assert discharge.startswith("**Headline:** not pooled")
+    assert "new study" not in discharge and "Median study" not in discharge and "\u2014" not in discharge
+    assert "(Freeman\\-Tukey random effects \\(REML\\), as the GLMM has no finite estimate" in discharge
+    assert S.bayes_table("discharged_alive") is None
+    assert str(S.bayes_note("discharged_alive")).startswith("No Bayesian estimate: every study reports 100%")
+    assert S.heterogeneity_sentence("discharged_alive").endswith("every study reports 100% or 0%, and the GLMM "
+                                                                 "has no finite estimate then.")
+    assert S.heterogeneity_sentence("alive_12mo").endswith("it needs at least 2 studies.")

@@ -67,9 +67,14 @@ def estimate_ci(est, lo, hi, *, digits: int | None = 1, scale: float = 100, unit
 
 def method_label(sm: str, method: str, method_tau: str, *, long: bool = False) -> str:
     """'GLMM (logit)' or 'PFT, REML'; ``long=True``: 'GLMM (random-intercept logistic), ML' or
-    'Freeman-Tukey random effects (REML)'."""
+    'Freeman-Tukey random effects (REML)'.
+
+    >>> method_label("PFT", "Inverse", "REML", long=True)
+    'Freeman-Tukey random effects (REML)'
+    """
     if method == "GLMM":
         return "GLMM (random-intercept logistic), ML" if long else "GLMM (logit)"
     if long:
-        return f"{_SM_NAME.get(sm, sm).capitalize()} random effects ({method_tau})"
+        name = _SM_NAME.get(sm, sm)
+        return f"{name[:1].upper()}{name[1:]} random effects ({method_tau})"  # 'Freeman-Tukey', not 'Freeman-tukey'
     return f"{sm}, {method_tau}"

@@ -152,6 +152,32 @@ class Site:
         new = f"; a new study would be expected to find {self.prediction(outcome)}" if h.status == "pooled" else ""
         return f"{self.estimate(outcome)}{new} ({self.evidence(outcome)}). Certainty: {self.certainty(outcome)}."
 
+    def headline_paragraph(self, outcome: str) -> MarkdownText:
+        """The outcome page's first line: the headline, the range for a new study where pooled, and
+        the evidence behind it (numbers and fixed words only; nothing contributed is shown)."""
+        h = self.headline(outcome)
+        if h.status == "pooled":
+            return MarkdownText(f"**Headline (mean proportion, Bayesian model):** {md_escape(self.estimate(outcome))}"
+                                f"; a new study: {md_escape(self.prediction(outcome))} "
+                                f"({md_escape(self.evidence(outcome))}).")
+        return MarkdownText(f"**Headline:** {md_escape(self.estimate(outcome))} ({md_escape(self.evidence(outcome))}).")
+
+    def models_paragraph(self, outcome: str) -> MarkdownText:
+        """The Bayesian median study (where pooled) and R meta's default analysis, named by the model
+        actually fitted: the GLMM, or Freeman-Tukey where the GLMM has no finite estimate."""
+        h = self.headline(outcome)
+        res = self.primary(outcome).get("result")
+        if res is not None and res.method != "GLMM":
+            name = (f"{method_label(res.sm, res.method, res.method_tau, long=True)}, as the GLMM has no finite "
+                    "estimate when every study reports 100% or 0%")
+        else:
+            name = "GLMM"
+        glmm = f"**R meta's default analysis** ({md_escape(name)}): {md_escape(self.glmm_text(outcome))}."
+        if h.status == "pooled":
+            return MarkdownText(f"**Median study's proportion** (Bayesian model): "
+                                f"{md_escape(self.median_study(outcome))}. {glmm}")
+        return MarkdownText(glmm)
+
     def median_study(self, outcome: str) -> str:
         """The Bayesian model's median-study proportion expit(mu), for the outcome page."""
         h = self.headline(outcome)
@@ -409,20 +435,32 @@ class Site:
         from .tables import house_style
 
         df = self.bayes_frame(outcome)
-        if df.empty:
-            return MarkdownText(f"No Bayesian estimate: {self.headline(outcome).why_not_pooled}.")
+        if df.empty:  # nothing to tabulate: bayes_note says why, outside the table's float
+            return None
         return show(GT(df).tab_header(title="Bayesian binomial-normal model: posterior medians and 95% "
                                             "credible intervals, under three priors for \u03c4")
                     .tab_source_note("Mean proportion: population-averaged, the headline. Median study: "
                                      "expit(\u03bc), what the GLMM's estimate is. Priors on the logit scale.")
                     .pipe(house_style))
 
+    def bayes_note(self, outcome: str) -> MarkdownText:
+        """Why there is no Bayesian table, or nothing when there is one."""
+        h = self.headline(outcome)
+        return MarkdownText("" if h.status == "pooled" else f"No Bayesian estimate: {md_escape(h.why_not_pooled)}.")
+
     def heterogeneity_sentence(self, outcome: str) -> str:
         """The GLMM's heterogeneity on its own likelihood, and what R meta prints instead."""
         glmm = self.primary(outcome).get("result")
         prof = self.results.glmm_heterogeneity.get(outcome)
         if glmm is None or prof is None:
-            return "The GLMM's heterogeneity cannot be estimated here (fewer than 2 studies, or no GLMM fit)."
+            k = glmm.k if glmm is not None else 0
+            if k < 2:
+                why = "it needs at least 2 studies" if k else "no study reports this outcome"
+            elif glmm.method != "GLMM":
+                why = "every study reports 100% or 0%, and the GLMM has no finite estimate then"
+            else:
+                why = "the GLMM could not be fitted"
+            return f"The GLMM's heterogeneity cannot be estimated here: {why}."
         lo, hi = prof.tau2_ci
         hi_txt = f"{hi:.2f}" if math.isfinite(hi) else "beyond any finite bound"
         text = (f"GLMM heterogeneity: \u03c4\u00b2 = {prof.tau2:.2f} (profile-likelihood 95% CI {lo:.2f} to "
