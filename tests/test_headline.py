@@ -113,3 +113,4 @@ def test_outcome_page_paragraphs_name_the_model_fitted(site_build):
     assert S.heterogeneity_sentence("discharged_alive").endswith("every study reports 100% or 0%, and the GLMM "
                                                                  "has no finite estimate then.")
     assert S.heterogeneity_sentence("alive_12mo").endswith("it needs at least 2 studies.")
+    assert S.glmm_text("alive_12mo") == "100.0% (95% CI 69.2 to 100.0); no prediction interval (one study)"

@@ -482,6 +482,8 @@ class Site:
         if g.get("result") is None:
             return "not estimable"
         pi = interval(g["pi_lower"], g["pi_upper"], scale=1, unit="%")
+        if pi == DASH:  # one study: nothing to predict from
+            return f"{fmt_estimate(g)}; no prediction interval" + (" (one study)" if g["result"].k == 1 else "")
         return f"{fmt_estimate(g)}; prediction interval {pi}"
 
     def sets_table(self, outcome: str):
