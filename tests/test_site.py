@@ -55,6 +55,11 @@ def _project_copy(dest: Path) -> Path:
         if src.is_file():
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest / rel)
+    # decoys where a virtual environment or another folder could hold files named like resources:
+    # only the project's own data/ and results/ may be published
+    for decoy in (".venv/lib/pkg/data/decoy.csv", "vendor/results/decoy.json", "vendor/data/decoy.csv"):
+        (dest / decoy).parent.mkdir(parents=True, exist_ok=True)
+        (dest / decoy).write_text("decoy\n")
     studies = dest / "data" / "studies.csv"
     rows = list(csv.reader(io.StringIO(studies.read_text(encoding="utf-8"), newline="")))
     col = rows[0].index("first_author")
@@ -182,6 +187,19 @@ def test_render_has_no_config_warning_or_code_error(rendered):
     for page in _pages(site):
         html = (site / page).read_text(encoding="utf-8")
         assert "Traceback" not in html and "cell-output-error" not in html, page
+
+
+def test_site_publishes_the_projects_files_only(rendered):
+    """Quarto's resource globs are anchored at the project root: no decoy (a .venv package's
+    data/*.csv, another folder's results/*.json) reaches the site."""
+    site, _ = rendered
+    files = [p.relative_to(site).as_posix() for p in site.rglob("*") if p.is_file()]
+    assert not [f for f in files if "decoy" in f]
+    assert {f.split("/")[0] for f in files} <= {"index.html", "index_files", "analysis", "data", "results",
+                                                 "site_libs", "site-assets", "search.json", "CITATION.cff",
+                                                 "sitemap.xml", "robots.txt"}
+    assert {"data/studies.csv", "results/results.json", "results/forest_weaned.svg", "CITATION.cff",
+            "site-assets/explorer.js"} <= set(files)
 
 
 def test_every_page_fits_loads_and_stays_on_this_host(visits):
