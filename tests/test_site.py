@@ -213,9 +213,11 @@ def test_every_page_fits_loads_and_stays_on_this_host(visits):
     assert not problems, problems
 
 
-def test_no_serious_or_critical_accessibility_violation(visits):
-    serious = {f"{rel}@{w}": [v for v in m["axe"] if v[1] in ("serious", "critical")] for (rel, w), m in visits.items()}
-    assert not {k: v for k, v in serious.items() if v}
+def test_no_accessibility_violation(visits):
+    """axe-core finds nothing on any page at either width, minor and moderate included (Quarto's
+    navbar gets its name and loses its toggle's role="menu" in site-assets/a11y.html)."""
+    found = {f"{rel}@{w}": m["axe"] for (rel, w), m in visits.items() if m["axe"]}
+    assert not found
 
 
 def test_home_shows_the_core_headline_and_the_build(visits):
