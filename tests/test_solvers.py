@@ -17,7 +17,7 @@ from metaprop.engine.tau2 import tau2_ml, tau2_reml
 
 from conftest import TOL
 
-N_DATASETS = 1000
+N_DATASETS = 2000
 
 
 def loglik(yi, vi, t2, reml):
@@ -111,7 +111,7 @@ def glmm_grid_loglik(mu, tau, x, n):
 
 @pytest.mark.slow
 def test_glmm_is_the_global_maximum_over_random_datasets():
-    """1,000 seeded datasets (k 2-30, n 1-1e5, logit mean -4 to 4, tau 0-4): no point of a grid
+    """2,000 seeded datasets (k 2-30, n 1-1e5, logit mean -4 to 4, tau 0-4): no point of a grid
     (16 values of mu: 11 over [-10, 10] and 5 within 4 SE of the fit; 14 of tau: 0, 8 over
     [0.01, 8] and 5 within 50% of the fit) has a higher likelihood than the fit, and no fit fails."""
     rng = np.random.default_rng(16)
