@@ -9,7 +9,7 @@ The exact binomial likelihood, no continuity correction. Each study's :math:`\th
 integrated out by adaptive Gauss-Hermite quadrature (centred at the conditional mode, scaled by the
 curvature there; exact as :math:`\tau \to 0`); the posterior of :math:`(\mu, \tau)` is then
 evaluated on a grid that is first widened until it holds all but a negligible part of the
-posterior (log density 25 below the maximum at every edge) and then refined to that region;
+posterior (log density 16 below the maximum at every edge) and then refined to that region;
 integrals over the grid use the trapezoidal rule. No sampling: the same data give the same
 numbers, in milliseconds.
 
@@ -49,7 +49,7 @@ import numpy as np
 from scipy import special
 
 from ..errors import MetapropError
-from .glmm import conditional_modes
+from .glmm import conditional_modes, mode_start
 
 __all__ = ["TAU_PRIORS", "TAU_PRIOR_NAMES", "Interval", "BayesResult", "pool_bayes", "tau_prior_logpdf",
            "mean_proportion", "prior_text"]
@@ -137,12 +137,11 @@ def _softplus(v):
 
 def _modes(m, t2, x, n, newton_steps):
     """Mode of x*theta - n*log(1+e^theta) - (theta-m)^2/(2 t2) for every element: Newton steps
-    from the normal approximation (continuity-corrected logit combined with N(m, t2)); elements
+    from the normal approximation (:func:`metaprop.engine.glmm.mode_start`: the continuity-corrected
+    logit combined with N(m, t2)); elements
     where that has not converged (a sigmoid likelihood far from m can make Newton oscillate) are
     solved again by the bracketed, safeguarded search of :func:`metaprop.engine.glmm.conditional_modes`."""
-    y = np.log((x + 0.5) / (n - x + 0.5))
-    v = 1.0 / (x + 0.5) + 1.0 / (n - x + 0.5)
-    th = (y / v + m / t2) / (1.0 / v + 1.0 / t2)
+    th = m + mode_start(m, t2, x, n)
     for _ in range(newton_steps):
         p = special.expit(th)
         step = (x - n * p - (th - m) / t2) / (n * p * (1 - p) + 1.0 / t2)

@@ -99,16 +99,15 @@ def _xlogy(a: float, b: float) -> float:
 def _glm_irls_small(x: list, n: list, saturated: bool, epsilon: float, maxit: int):
     """:func:`_glm_irls` for a few studies, in Python floats (the same arithmetic, one pass over
     the studies per iteration)."""
-    log, exp = math.log, math.exp
     y = [a / b for a, b in zip(x, n, strict=True)]
     # per study: n, y, and n times the saturated part y log y + (1 - y) log(1 - y)
     rows = [(ni, v, ni * (_xlogy(v, v) + _xlogy(1 - v, 1 - v))) for ni, v in zip(n, y, strict=True)]
 
     def dev_i(ni, v, ns, m):  # one study's deviance contribution, halved
-        return ns - ni * ((v * log(m) if v else 0.0) + ((1 - v) * log(1 - m) if v != 1 else 0.0))
+        return ns - ni * (_xlogy(v, m) + _xlogy(1 - v, 1 - m))
 
     mu = [(ni * v + 0.5) / (ni + 1) for ni, v, _ in rows]
-    eta = [log(m / (1 - m)) for m in mu]
+    eta = [math.log(m / (1 - m)) for m in mu]
     dev_old = 2 * sum(dev_i(*r, m) for r, m in zip(rows, mu, strict=True))
     for it in range(1, maxit + 1):
         z, w2 = [], []
@@ -116,7 +115,7 @@ def _glm_irls_small(x: list, n: list, saturated: bool, epsilon: float, maxit: in
             if abs(e) > 30:
                 d = _EPS
             else:
-                t = exp(e)
+                t = math.exp(e)
                 d = t / (1 + t) ** 2
             z.append(e + (v - m) / d)
             w2.append(ni * d * d / (m * (1 - m)))
@@ -127,7 +126,7 @@ def _glm_irls_small(x: list, n: list, saturated: bool, epsilon: float, maxit: in
         mu = []
         dev = 0.0
         for r, e in zip(rows, eta, strict=True):
-            t = _EPS if e < -30 else (1 / _EPS if e > 30 else exp(e))
+            t = _EPS if e < -30 else (1 / _EPS if e > 30 else math.exp(e))
             m = t / (1 + t)
             mu.append(m)
             dev += dev_i(*r, m)
@@ -319,10 +318,11 @@ def glmm_loglik_derivs(mu: float, tau: float, x, n, modes=None):
     hess_mm = hess_mm + smm / s - (sm / s) ** 2
     hess_mt = hess_mt + smt / s - sm * st / (s * s)
     hess_tt = hess_tt + stt / s - (st / s) ** 2
-    k = len(u)
+    k = len(u)  # and -log tau per study: -k / tau in the gradient, k / tau^2 in the Hessian
     g = np.array([gm.sum(), gt.sum() - k / tau])
-    hm_, ht_ = hess_mt.sum(), hess_tt.sum() + k / t2
-    return float(ll.sum()) - k * math.log(tau), g, np.array([[hess_mm.sum(), hm_], [hm_, ht_]])
+    mt = hess_mt.sum()
+    hess = np.array([[hess_mm.sum(), mt], [mt, hess_tt.sum() + k / t2]])
+    return float(ll.sum()) - k * math.log(tau), g, hess
 
 
 def _boundary(x, n):

@@ -139,8 +139,8 @@ def glmm_tau_profile(events, total, level: float = 0.95) -> TauProfile:
     if not fit["converged"]:
         raise MetapropError(f"the GLMM did not converge ({fit['message']}); its likelihood cannot be profiled")
     tau_hat, mu_hat = fit["tau"], fit["mu"]
-    ll_hat = _profile(x, n, tau_hat, mu_hat)[0] if tau_hat > 0 else _boundary(x, n)[1]
     ll_0 = _boundary(x, n)[1]
+    ll_hat = _profile(x, n, tau_hat, mu_hat)[0] if tau_hat > 0 else ll_0
     lrt = max(0.0, 2 * (ll_hat - ll_0))
     crit = float(dist.chi2_ppf(level, 1))
     mu_at = {"mu": mu_hat}
@@ -149,17 +149,18 @@ def glmm_tau_profile(events, total, level: float = 0.95) -> TauProfile:
         ll, mu_at["mu"] = _profile(x, n, tau, mu_at["mu"])
         return 2 * (ll_hat - ll) - crit
 
-    if 2 * (ll_hat - ll_0) <= crit:
+    if lrt <= crit:
         lower = 0.0
     else:
         mu_at["mu"] = mu_hat
         lower = brentq(excess, 1e-8, tau_hat, xtol=1e-10, rtol=1e-10)
     mu_at["mu"] = mu_hat
     hi = max(2 * tau_hat, 0.5)
-    while hi < _TAU_MAX and excess(hi) < 0:
+    at_hi = excess(hi)
+    while hi < _TAU_MAX and at_hi < 0:
         hi = min(2 * hi, _TAU_MAX)
-    upper = (brentq(excess, max(tau_hat, 1e-8), hi, xtol=1e-10, rtol=1e-10)
-             if excess(hi) >= 0 else math.inf)
+        at_hi = excess(hi)
+    upper = brentq(excess, max(tau_hat, 1e-8), hi, xtol=1e-10, rtol=1e-10) if at_hi >= 0 else math.inf
     i2 = float(i2_tau2(vi, tau_hat * tau_hat))
     return TauProfile(tau=tau_hat, tau_ci=(float(lower), float(upper)), lrt=lrt,
                       lrt_pvalue=0.5 * float(dist.chi2_sf(lrt, 1)) if lrt > 0 else 1.0, i2=i2, level=level)

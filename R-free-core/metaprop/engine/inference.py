@@ -105,7 +105,7 @@ def i2_tau2(vi, tau2: float) -> float:
     """
     w = 1.0 / vi
     k = len(vi)
-    s2 = (k - 1) * w.sum() / (w.sum() ** 2 - np.sum(w**2))
+    s2 = (k - 1) * w.sum() / (w.sum() ** 2 - (w**2).sum())
     return float(tau2 / (tau2 + s2)) if tau2 + s2 > 0 else 0.0
 
 
