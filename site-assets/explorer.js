@@ -25,6 +25,8 @@
     return e;
   };
   const pct = (v) => (v === null || v === undefined ? "\u2014" : (100 * v).toFixed(1));
+  // the studies ticked, each with its index (bit i of the mask = study i)
+  const chosen = (data) => data.studies.map((s, i) => ({ s, i })).filter(({ i }) => state.mask & (1 << i));
 
   // -- controls ------------------------------------------------------------------------------
   const outcomeSel = el("select", { id: "explorer-outcome" });
@@ -55,7 +57,7 @@
     return { o: q.get("o"), s: q.get("s"), m: q.get("m") };
   }
   function writeUrl(data) {
-    const ids = data.studies.filter((s, i) => state.mask & (1 << i)).map((s) => s.id);
+    const ids = chosen(data).map(({ s }) => s.id);
     const q = new URLSearchParams({ o: state.outcome, s: ids.join(","), m: state.method });
     const url = window.location.pathname + "?" + q.toString();
     window.history.replaceState(null, "", url);
@@ -97,7 +99,7 @@
   }
 
   function drawForest(data, r) {
-    const rows = data.studies.map((s, i) => ({ s, i })).filter(({ i }) => state.mask & (1 << i));
+    const rows = chosen(data);
     // drawn at the width it is shown at, so its text stays 12 px on a phone too
     const W = Math.max(320, Math.min(720, Math.round(figure.clientWidth || root.clientWidth || 640)));
     const left = Math.round(0.42 * W), right = W - 20, rowH = 24, top = 30;
@@ -143,7 +145,7 @@
   function update() {
     const data = cache[state.outcome];
     const r = (data.results[String(state.mask)] || {})[state.method];
-    const k = data.studies.filter((s, i) => state.mask & (1 << i)).length;
+    const k = chosen(data).length;
     const m = data.methods[state.method];
     if (k < 2 || !r) {
       result.textContent = "Choose at least two studies to pool.";

@@ -200,7 +200,7 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame, reproduced=Non
         row = pub[(pub["source"] == source) & (pub["outcome"] == outcome)]
         if len(row):
             r = row.iloc[0]
-            rep = next((x for x in REPRODUCTIONS if (x.source, x.outcome) == (source, outcome)), None)
+            rep = next((rp for rp in REPRODUCTIONS if (rp.source, rp.outcome) == (source, outcome)), None)
             rebuilt = None
             if rep is not None and rep.options is not None:
                 rebuilt = reproduced[(source, outcome)] if reproduced is not None else reproduce(data, rep)

@@ -113,12 +113,16 @@ def forest_data(res: PoolResult, bayes=None, heterogeneity: str | None = None) -
         pil, piu = res.pi_proportion()
         if math.isfinite(pil) and math.isfinite(piu):
             pi = pd.DataFrame({"lower": [pil], "upper": [piu], "y": [1.0 + up]})
-    out = {}
-    if up:
+    out, bayes_rows = {}, []
+    if up:  # the Bayesian model's diamond and new-study bar, and their text rows, at y = 2 and 1
         b, nb = bayes.p_mean, bayes.p_new
         out["pooled_bayes"] = pd.DataFrame({"x": [b.lower, b.median, b.upper, b.median], "y": [2.0, 2.25, 2.0, 1.75],
                                             "estimate": b.median, "lower": b.lower, "upper": b.upper})
         out["pi_bayes"] = pd.DataFrame({"lower": [nb.lower], "upper": [nb.upper], "y": [1.0]})
+        bayes_rows = [("Bayesian model, mean proportion", X_STUDY, 2.0, "left", "bold"),
+                      (_ci_text(b.median, b.lower, b.upper), X_EST, 2.0, "left", "bold"),
+                      ("A new study (Bayesian)", X_STUDY, 1.0, "left", "normal"),
+                      (f"      [{_pct(nb.lower)}; {_pct(nb.upper)}]", X_EST, 1.0, "left", "normal")]
     header_y = k + 4.2 + up
     rows = [("Study", X_STUDY, header_y, "left", "bold"), ("Events", X_EVENTS, header_y, "right", "bold"),
             ("Total", X_TOTAL, header_y, "right", "bold"),
@@ -140,12 +144,7 @@ def forest_data(res: PoolResult, bayes=None, heterogeneity: str | None = None) -
         if not pi.empty:
             rows += [("Prediction interval", X_STUDY, 1.0 + up, "left", "normal"),
                      (f"      [{_pct(pi['lower'][0])}; {_pct(pi['upper'][0])}]", X_EST, 1.0 + up, "left", "normal")]
-    if up:
-        b, nb = bayes.p_mean, bayes.p_new
-        rows += [("Bayesian model, mean proportion", X_STUDY, 2.0, "left", "bold"),
-                 (_ci_text(b.median, b.lower, b.upper), X_EST, 2.0, "left", "bold"),
-                 ("A new study (Bayesian)", X_STUDY, 1.0, "left", "normal"),
-                 (f"      [{_pct(nb.lower)}; {_pct(nb.upper)}]", X_EST, 1.0, "left", "normal")]
+    rows += bayes_rows
     rows.append((heterogeneity if heterogeneity is not None else heterogeneity_label(res), X_STUDY, -1.0,
                  "left", "normal"))
     text = pd.DataFrame(rows, columns=["label", "x", "y", "ha", "fontweight"])

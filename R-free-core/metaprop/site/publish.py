@@ -48,8 +48,9 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
             for rep, res in results.reproductions:
                 if res is not None:
                     p = forest_plot(res, title=f"{OUTCOMES[rep.outcome]}: {rep.source} as published")
-                    save(p, *(tmp / f"forest_{rep.source}_{rep.outcome}.{ext}" for ext in ("svg", "png")))
-                    alt[f"forest_{rep.source}_{rep.outcome}"] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
+                    name = f"forest_{rep.source}_{rep.outcome}"
+                    save(p, tmp / f"{name}.svg", tmp / f"{name}.png")
+                    alt[name] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
             for o, fd in results.funnel.items():
                 p = funnel_plot(fd, EGGER["sm"], title=f"{OUTCOMES[o]}: funnel plot")
                 save(p, tmp / f"funnel_{o}.svg", tmp / f"funnel_{o}.png")

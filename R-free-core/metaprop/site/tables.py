@@ -186,10 +186,11 @@ def sensitivity_table(df: pd.DataFrame, first: str, title: str) -> GT:
 
 def sensitivity_frame_rows(df: pd.DataFrame, first: str) -> pd.DataFrame:
     """Display rows for a tidy sensitivity frame: label, k, estimate (CI), tau^2, I^2, note."""
+    labels = [str(v) for v in df[first]]
+    if first == "omitted":  # leave-one-out: the engine's last row pools all studies (a placeholder label)
+        labels[-1] = "none (all studies)"
     return pd.DataFrame({
-        # leave-one-out: the engine's last row pools all studies (its label is a placeholder)
-        first.capitalize(): [str(v) for v in df[first]][:-1] + (
-            ["none (all studies)"] if first == "omitted" else [str(df[first].iloc[-1])]), "k": df["k"],
+        first.capitalize(): labels, "k": df["k"],
         "Estimate, % (95% CI)": [estimate_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"],
                                                                          df["ci_upper"], strict=True)],
         "\u03c4\u00b2": df["tau2"].map(lambda v: DASH if pd.isna(v) else f"{v:.4f}"),
