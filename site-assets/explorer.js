@@ -1,6 +1,9 @@
 // Sensitivity explorer: studies in or out, method, and the forest plot follows.
-// Every number is looked up in results/explorer_<outcome>.json, computed at build time by the
-// same engine as the static pages (metaprop.review.explorer); this script computes nothing.
+// The inverse-variance methods are computed here for any choice of studies, by
+// explorer-engine.js (a port of the Python engine, tested against it); the GLMM and the Bayesian
+// model are looked up in results/explorer_<outcome>.json, pooled at build time by the same engine
+// as the static pages (metaprop.review.explorer) for every subset while there are few candidate
+// studies, and for a named family of subsets beyond that.
 // No library, no network beyond this site: text from data/ is set with textContent only.
 (function () {
   "use strict";
@@ -9,7 +12,8 @@
   const base = root.dataset.base;
   const outcomes = JSON.parse(root.dataset.outcomes);
   const cache = {};
-  const state = { outcome: null, mask: 0, method: "Bayes" };
+  const state = { outcome: null, picked: new Set(), method: "Bayes" };
+  const engine = window.MetapropExplorerEngine;
   const SVG = "http://www.w3.org/2000/svg";
 
   const el = (tag, attrs, text) => {
@@ -25,8 +29,10 @@
     return e;
   };
   const pct = (v) => (v === null || v === undefined ? "\u2014" : (100 * v).toFixed(1));
-  // the studies ticked, each with its index (bit i of the mask = study i)
-  const chosen = (data) => data.studies.map((s, i) => ({ s, i })).filter(({ i }) => state.mask & (1 << i));
+  // the studies ticked, each with its index in data.studies
+  const chosen = (data) => data.studies.map((s, i) => ({ s, i })).filter(({ i }) => state.picked.has(i));
+  // a subset's key in data.results: the indices, ascending, joined by "-"
+  const keyOf = (data) => chosen(data).map(({ i }) => i).join("-");
 
   // -- controls ------------------------------------------------------------------------------
   const outcomeSel = el("select", { id: "explorer-outcome" });
@@ -40,6 +46,10 @@
   methodRow.appendChild(el("label", { for: "explorer-method" }, "Method: "));
   methodRow.appendChild(methodSel);
 
+  const presetSel = el("select", { id: "explorer-preset" });
+  const presetRow = el("p", { class: "explorer-row" });
+  presetRow.appendChild(el("label", { for: "explorer-preset" }, "Start from: "));
+  presetRow.appendChild(presetSel);
   const studiesBox = el("fieldset", { id: "explorer-studies" });
   const reset = el("button", { type: "button", id: "explorer-reset", class: "btn btn-outline-secondary btn-sm" },
                    "Back to the primary analysis");
@@ -49,7 +59,7 @@
   const link = el("p", { class: "explorer-link" });
   const linkA = el("a", { id: "explorer-permalink", href: "#" }, "Link to this choice");
   link.appendChild(linkA);
-  root.replaceChildren(outcomeRow, studiesBox, methodRow, reset, result, note, figure, link);
+  root.replaceChildren(outcomeRow, presetRow, studiesBox, methodRow, reset, result, note, figure, link);
 
   // -- URL: ?o=weaned&s=cowburn2005,herweg2007&m=PFT ------------------------------------------
   function readUrl() {
@@ -79,9 +89,9 @@
       const id = "explorer-study-" + i;
       const row = el("div", { class: "form-check" });
       const box = el("input", { type: "checkbox", id: id, class: "form-check-input", "data-index": String(i) });
-      box.checked = Boolean(state.mask & (1 << i));
+      box.checked = state.picked.has(i);
       box.addEventListener("change", () => {
-        state.mask = box.checked ? state.mask | (1 << i) : state.mask & ~(1 << i);
+        if (box.checked) state.picked.add(i); else state.picked.delete(i);
         update();
       });
       const flags = [];
@@ -93,6 +103,8 @@
       row.append(box, label);
       studiesBox.appendChild(row);
     });
+    presetSel.replaceChildren(el("option", { value: "" }, "(your own choice)"));
+    data.named.forEach((n) => presetSel.appendChild(el("option", { value: n.key }, n.name)));
     methodSel.replaceChildren();
     Object.entries(data.methods).forEach(([k, m]) => methodSel.appendChild(el("option", { value: k }, m.label)));
     methodSel.value = state.method;
@@ -144,12 +156,29 @@
 
   function update() {
     const data = cache[state.outcome];
-    const r = (data.results[String(state.mask)] || {})[state.method];
-    const k = chosen(data).length;
+    const rows = chosen(data);
+    const k = rows.length;
     const m = data.methods[state.method];
-    if (k < 2 || !r) {
+    const key = keyOf(data);
+    presetSel.value = data.named.some((n) => n.key === key) ? key : "";
+    let r = null;
+    if (k >= 2 && m.where === "browser") {
+      try {
+        r = engine.poolIV(rows.map(({ s }) => s.events), rows.map(({ s }) => s.total), state.method, data.t975);
+      } catch (e) {
+        r = { k, note: e.message };
+      }
+    } else if (k >= 2) {
+      r = (data.results[key] || {})[state.method] || null;
+    }
+    if (k < 2) {
       result.textContent = "Choose at least two studies to pool.";
       note.textContent = "";
+    } else if (!r) {
+      result.textContent = m.label + ": not precomputed for this choice of studies.";
+      note.textContent = "With this many candidate studies, the " + m.label + " was pooled when the site was " +
+        "built for the choices listed under \u201cStart from\u201d (each analysis set, without derived counts, " +
+        "leaving one study out, cumulative by year); the inverse-variance methods are computed here for any choice.";
     } else if (r.est === undefined || r.est === null) {
       result.textContent = m.label + ": no estimate for these studies.";
       note.textContent = r.note || "";
@@ -167,10 +196,10 @@
   async function selectOutcome(outcome, idsText, method) {
     state.outcome = outcome;
     const data = await load(outcome);
-    state.mask = data.default.mask;
+    state.picked = new Set(data.default.studies);
     if (idsText !== null && idsText !== undefined) {
       const ids = idsText.split(",");
-      state.mask = data.studies.reduce((m, s, i) => (ids.includes(s.id) ? m | (1 << i) : m), 0);
+      state.picked = new Set(data.studies.map((s, i) => (ids.includes(s.id) ? i : -1)).filter((i) => i >= 0));
     }
     state.method = method && data.methods[method] ? method : data.default.method;
     outcomeSel.value = outcome;
@@ -185,6 +214,12 @@
   });
   outcomeSel.addEventListener("change", () => selectOutcome(outcomeSel.value, null, state.method));
   methodSel.addEventListener("change", () => { state.method = methodSel.value; update(); });
+  presetSel.addEventListener("change", () => {
+    if (!presetSel.value) return;
+    state.picked = new Set(presetSel.value.split("-").map(Number));
+    buildControls(cache[state.outcome]);
+    update();
+  });
   reset.addEventListener("click", () => selectOutcome(state.outcome, null, null));
 
   const u = readUrl();

@@ -18,6 +18,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 REF_DIR = Path(__file__).resolve().parent / "reference"
+#: data/ frozen at version 1.0.0: exact values are asserted on this, never on the live data/
+FROZEN_DATA = Path(__file__).resolve().parent / "fixtures" / "data-1.0.0"
 
 TOL = {"closed_form": 1e-6, "DL": 1e-6, "PM": 1e-6, "REML": 1e-5, "ML": 1e-5, "GLMM": 1e-4}
 
@@ -98,3 +100,24 @@ def site_build():
     (ROOT / "build").mkdir(exist_ok=True)
     with FileLock(ROOT / "build" / ".site_build.lock"):
         return load_build(ROOT)
+
+
+@pytest.fixture(scope="session")
+def frozen_data():
+    """The frozen data (:data:`FROZEN_DATA`), loaded and validated."""
+    from metaprop.review.data import load
+
+    return load(FROZEN_DATA)
+
+
+@pytest.fixture(scope="session")
+def frozen_site(tmp_path_factory):
+    """A :class:`metaprop.site.pages.Site` built from the frozen data in a temporary project folder
+    (its results/ and build cache stay there), for tests of exact page sentences and tables."""
+    import shutil
+
+    from metaprop.site.pages import Site
+
+    root = tmp_path_factory.mktemp("frozen-site")
+    shutil.copytree(FROZEN_DATA, root / "data")
+    return Site(root / "data")

@@ -103,3 +103,11 @@ def test_egger_refused_on_continuity_corrected_studies():
 
     with pytest.raises(MetapropError, match="3 of 5 studies have 0% or 100% events"):
         egger([10, 9, 20, 9, 11], [10, 10, 20, 14, 11])
+
+
+def test_identical_studies_have_q_zero_not_a_rounding_residue():
+    """Three studies 0/8: logit(0.5/8.5) is not exactly representable, and Q computed from centred
+    sums was -4.4e-47, which made H = sqrt(Q/df) raise. Q is a sum of squares: exactly 0 here, as
+    R meta prints it (Q = 0.00, I^2 = 0%, tau^2 = 0)."""
+    r = pool([0, 0, 0], [8, 8, 8], sm="PLOGIT", method="Inverse", method_tau="REML")
+    assert r.q == 0.0 and r.i2 == 0.0 and r.h == 1.0 and r.tau2 == 0.0

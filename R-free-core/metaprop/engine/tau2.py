@@ -52,7 +52,9 @@ def q_stat_fn(yi, vi):
                 sw += a
                 swc += ac
                 swcc += ac * c
-            return swcc - swc * swc / sw
+            # a sum of squares: never below 0 (identical studies whose mean is not representable
+            # exactly leave a rounding residue of either sign)
+            return max(0.0, swcc - swc * swc / sw)
         return q_small
     yi = np.asarray(yi, dtype=float)
     vi = np.asarray(vi, dtype=float)

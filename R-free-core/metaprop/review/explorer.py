@@ -1,42 +1,54 @@
-"""Every "what if" a reader can ask in the sensitivity explorer, computed at build time.
+"""What the sensitivity explorer needs, computed at build time.
 
-For each outcome, the candidate studies are every study with a count for it (primary, retracted
-and broader-population studies alike); every subset of at least two of them is pooled by each
-method of :data:`EXPLORER_METHODS`, with the same engine calls as the static pages, so the
-explorer's numbers are the pages' numbers for the same studies. One JSON per outcome holds the
-studies and, keyed by a bit mask of the studies included (bit i = candidate i, in the order
-listed), each method's estimate, interval, range for a new study and tau. The browser only
-looks numbers up; it computes nothing.
+For each outcome the candidate studies are every study with a count for it (primary, retracted
+and broader-population studies alike). The explorer's methods (:data:`~.protocol.EXPLORER`) are
+answered in two ways:
+
+- the inverse-variance methods (``in_browser``) are computed in the reader's browser, for any
+  choice of studies, by ``site-assets/explorer-engine.js``, a port of the engine's path for them
+  that the tests run in node against :func:`subset_result` on thousands of random subsets; the
+  JSON carries the t quantiles it needs;
+- the GLMM and the Bayesian model are pooled here, with the same engine calls as the static pages,
+  for every subset of at least two studies while the outcome has at most ``all_subsets_max``
+  candidates, and beyond that for a named family whose size grows as k^2 at most (each analysis
+  set of the protocol, each without derived counts, each leaving one study out, and cumulative by
+  year): :func:`subset_plan`.
+
+One JSON per outcome holds the studies, the methods, the t quantiles, the named subsets and, keyed
+by the candidates' indices joined by "-" (``"0-1-3"``), each precomputed method's estimate,
+interval, range for a new study and tau, as fractions rounded to 6 decimals.
 """
 
 from __future__ import annotations
 
-import itertools
 import math
 import warnings
 
+from ..engine import dist
 from ..engine.bayes import pool_bayes
 from ..engine.study_ci import study_ci
 from ..errors import MetapropError
 from .analyses import pool_counts, pool_primary
 from .data import StudyData
 from .headline import not_pooled_reasons
-from .protocol import BAYES, HEADLINE, OUTCOMES
+from .protocol import BAYES, EXPLORER, HEADLINE, OUTCOMES, POPULATIONS
 
-__all__ = ["EXPLORER_METHODS", "explorer_data", "explorer_all", "subset_result"]
+__all__ = ["EXPLORER_METHODS", "PRECOMPUTED", "explorer_data", "explorer_all", "subset_result", "subset_plan",
+           "subset_key"]
 
 #: method key -> (label shown, what the numbers are)
-EXPLORER_METHODS = {
-    "Bayes": ("Bayesian model (the headline)", "mean proportion, 95% credible interval"),
-    "GLMM": ("GLMM, R meta's default", "95% confidence interval"),
-    "IV-logit-HK": ("Inverse-variance logit, REML, Hartung-Knapp", "95% confidence interval"),
-    "PFT": ("Freeman-Tukey, REML", "95% confidence interval"),
-}
-_IV = {"method": "Inverse", "method_tau": "REML", "method_tau_ci": ""}
+EXPLORER_METHODS = EXPLORER["methods"]
+#: the methods pooled at build time (the others are computed in the reader's browser)
+PRECOMPUTED = tuple(m for m in EXPLORER_METHODS if m not in EXPLORER["in_browser"])
 
 
 def _r(v, digits=6):
     return None if v is None or not math.isfinite(v) else round(float(v), digits)
+
+
+def subset_key(indices) -> str:
+    """The key of a subset of candidates: their indices, ascending, joined by "-" (``"0-1-3"``)."""
+    return "-".join(str(i) for i in sorted(indices))
 
 
 def subset_result(counts, method: str) -> dict:
@@ -65,10 +77,8 @@ def subset_result(counts, method: str) -> dict:
                     if res.method != "GLMM":
                         note.append("GLMM not estimable (every study at 100% or 0%): Freeman-Tukey shown, "
                                     "as on the outcome pages")
-                elif method == "IV-logit-HK":
-                    res = pool_counts(counts, sm="PLOGIT", hakn=True, **_IV)
-                elif method == "PFT":
-                    res = pool_counts(counts, sm="PFT", **_IV)
+                elif method in EXPLORER["in_browser"]:
+                    res = pool_counts(counts, **EXPLORER["in_browser"][method])
                 else:
                     raise MetapropError(f"unknown explorer method {method!r}")
                 est, lo, hi = res.back("random")
@@ -81,8 +91,79 @@ def subset_result(counts, method: str) -> dict:
             **({"note": "; ".join(note)} if note else {})}
 
 
-def _subset_row(sub) -> dict:
-    return {m: subset_result(sub, m) for m in EXPLORER_METHODS}
+def _precomputed_row(sub) -> dict:
+    return {m: subset_result(sub, m) for m in PRECOMPUTED}
+
+
+def subset_plan(cand) -> tuple[str, list[tuple[str, tuple[int, ...]]]]:
+    """Which subsets of the candidates (a :meth:`StudyData.counts` frame of every candidate, in
+    order) are pooled at build time: ``("all", named)`` or ``("family", named)``, where ``named``
+    lists ``(name, indices)`` for every subset of at least two studies, named subsets first.
+
+    With k candidates, the family has at most 4 analysis sets, 8 of them without derived counts,
+    4k leaving one study out and 2k cumulative ones: O(k), against 2^k - k - 1 for all subsets.
+    """
+    k = len(cand)
+    inclusion = list(cand["inclusion"])
+    derivation = list(cand["derivation"])
+    order = sorted(range(k), key=lambda i: (int(cand["year"].iloc[i]), str(cand["label"].iloc[i]), i))
+    named: list[tuple[str, tuple[int, ...]]] = []
+    seen: set[tuple[int, ...]] = set()
+
+    def add(name, idx):
+        idx = tuple(sorted(idx))
+        if len(idx) >= 2 and idx not in seen:
+            seen.add(idx)
+            named.append((name, idx))
+
+    sets = {pop: [i for i in range(k) if inclusion[i] in allowed] for pop, allowed in POPULATIONS.items()}
+    labels = {"primary": "primary analysis", "with_retracted": "adding the retracted study",
+              "with_broader": "adding broader populations", "all": "all candidate studies"}
+    for pop, idx in sets.items():
+        add(labels[pop], idx)
+    for pop, idx in sets.items():
+        add(f"{labels[pop]}, without counts derived from percentages",
+            [i for i in idx if derivation[i] != "derived_from_percent"])
+        add(f"{labels[pop]}, reported counts only", [i for i in idx if derivation[i] == "reported"])
+    for pop in ("primary", "all"):
+        for i in sets[pop]:
+            add(f"{labels[pop]} without {cand['label'].iloc[i]}", [j for j in sets[pop] if j != i])
+    for pop in ("primary", "all"):
+        members = [i for i in order if i in set(sets[pop])]
+        for j in range(2, len(members) + 1):
+            add(f"{labels[pop]}, cumulative to {int(cand['year'].iloc[members[j - 1]])} "
+                f"({cand['label'].iloc[members[j - 1]]})", members[:j])
+    if k > EXPLORER["all_subsets_max"]:
+        return "family", named
+    import itertools
+
+    for size in range(2, k + 1):
+        for combo in itertools.combinations(range(k), size):
+            add("", combo)
+    return "all", named
+
+
+def _plan(data: StudyData, outcome: str):
+    """The outcome's candidate studies and header, and every (key, counts) subset to pool."""
+    cand = data.counts(outcome, "all").reset_index(drop=True)
+    x = cand["events"].to_numpy(int)
+    n = cand["total"].to_numpy(int)
+    p, lo, hi = study_ci(x, n, "CP")
+    studies = [{"id": r["study_id"], "label": r["label"], "year": int(r["year"]), "events": int(r["events"]),
+                "total": int(r["total"]), "derivation": r["derivation"], "inclusion": r["inclusion"],
+                "retracted": bool(r["retracted"]), "p": _r(p[i]), "lo": _r(lo[i]), "hi": _r(hi[i])}
+               for i, r in cand.iterrows()]
+    primary = [i for i, r in cand.iterrows() if r["inclusion"] == "primary"]
+    scope, named = subset_plan(cand)
+    t975 = [_r(float(dist.t_ppf(0.975, df)), 12) for df in range(1, max(len(cand), 2))]
+    head = {"outcome": outcome, "label": OUTCOMES[outcome], "studies": studies,
+            "methods": {m: {"label": v[0], "interval": v[1],
+                            "where": "browser" if m in EXPLORER["in_browser"] else "precomputed"}
+                        for m, v in EXPLORER_METHODS.items()},
+            "default": {"studies": primary, "method": "Bayes"},
+            "precomputed": scope, "t975": t975,
+            "named": [{"name": name, "key": subset_key(idx)} for name, idx in named if name]}
+    return head, [(subset_key(idx), cand.iloc[list(idx)]) for _, idx in named]
 
 
 def explorer_all(data: StudyData, processes: int | None = None) -> dict[str, dict]:
@@ -93,39 +174,20 @@ def explorer_all(data: StudyData, processes: int | None = None) -> dict[str, dic
     import os
 
     plans = {o: _plan(data, o) for o in OUTCOMES}
-    tasks = [(o, mask, sub) for o, (_, subsets) in plans.items() for mask, sub in subsets]
+    tasks = [(o, key, sub) for o, (_, subsets) in plans.items() for key, sub in subsets]
     processes = processes or min(2, os.cpu_count() or 1)
     if processes > 1 and len(tasks) > 20:
         with multiprocessing.get_context("fork").Pool(processes) as pool:
-            rows = pool.map(_subset_row, [t[2] for t in tasks], chunksize=8)
+            rows = pool.map(_precomputed_row, [t[2] for t in tasks], chunksize=8)
     else:
-        rows = [_subset_row(t[2]) for t in tasks]
+        rows = [_precomputed_row(t[2]) for t in tasks]
     out = {o: head | {"results": {}} for o, (head, _) in plans.items()}
-    for (o, mask, _), row in zip(tasks, rows, strict=True):
-        out[o]["results"][str(mask)] = row
+    for (o, key, _), row in zip(tasks, rows, strict=True):
+        out[o]["results"][key] = row
     return out
 
 
 def explorer_data(data: StudyData, outcome: str) -> dict:
     """The explorer's JSON for one outcome (see the module docstring), computed in this process."""
     head, subsets = _plan(data, outcome)
-    return head | {"results": {str(mask): _subset_row(sub) for mask, sub in subsets}}
-
-
-def _plan(data: StudyData, outcome: str):
-    """The outcome's candidate studies and header, and every (mask, counts) subset to pool."""
-    cand = data.counts(outcome, "all").reset_index(drop=True)
-    x = cand["events"].to_numpy(int)
-    n = cand["total"].to_numpy(int)
-    p, lo, hi = study_ci(x, n, "CP")
-    studies = [{"id": r["study_id"], "label": r["label"], "year": int(r["year"]), "events": int(r["events"]),
-                "total": int(r["total"]), "derivation": r["derivation"], "inclusion": r["inclusion"],
-                "retracted": bool(r["retracted"]), "p": _r(p[i]), "lo": _r(lo[i]), "hi": _r(hi[i])}
-               for i, r in cand.iterrows()]
-    primary = sum(1 << i for i, r in cand.iterrows() if r["inclusion"] == "primary")
-    subsets = [(sum(1 << i for i in combo), cand.iloc[list(combo)])
-               for size in range(2, len(cand) + 1) for combo in itertools.combinations(range(len(cand)), size)]
-    head = {"outcome": outcome, "label": OUTCOMES[outcome], "studies": studies,
-            "methods": {k: {"label": v[0], "interval": v[1]} for k, v in EXPLORER_METHODS.items()},
-            "default": {"mask": primary, "method": "Bayes"}}
-    return head, subsets
+    return head | {"results": {key: _precomputed_row(sub) for key, sub in subsets}}

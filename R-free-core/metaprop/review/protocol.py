@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 __all__ = ["OUTCOMES", "POPULATIONS", "SENSITIVITY_SETS", "PRIMARY", "FALLBACK", "SUBGROUP", "EGGER",
            "Reproduction", "REPRODUCTIONS", "HEADLINE", "BAYES", "BAYES_PRIOR_SENSITIVITY", "CERTAINTY",
-           "COVERAGE_RULE", "COVERAGE_CANDIDATES"]
+           "COVERAGE_RULE", "COVERAGE_CANDIDATES", "EXPLORER"]
 
 #: populations of the review protocol (methods page): which ``inclusion`` values each admits
 POPULATIONS = {
@@ -140,4 +140,25 @@ CERTAINTY = {
     "inconsistency_max_pi_width": 30.0,
     # indirectness: more than this share of patients have counts derived rather than reported
     "indirectness_max_derived_share": 0.25,
+}
+
+#: the sensitivity explorer (metaprop.review.explorer, site-assets/explorer*.js): the methods it
+#: offers, in order, and which of them the reader's browser computes for any choice of studies
+#: (site-assets/explorer-engine.js, a port of the engine tested against it); the others are
+#: precomputed at build time for every subset while an outcome has at most ``all_subsets_max``
+#: candidate studies (2^7 - 8 = 120 subsets), and beyond that for the named family of subsets
+#: (each analysis set, without derived counts, leaving one study out, cumulative by year), so that
+#: the build grows polynomially, not exponentially, with the number of studies
+EXPLORER = {
+    "methods": {
+        "Bayes": ("Bayesian model (the headline)", "mean proportion, 95% credible interval"),
+        "GLMM": ("GLMM, R meta's default", "95% confidence interval"),
+        "IV-logit-HK": ("Inverse-variance logit, REML, Hartung-Knapp", "95% confidence interval"),
+        "PFT": ("Freeman-Tukey, REML", "95% confidence interval"),
+    },
+    "in_browser": {
+        "IV-logit-HK": {"sm": "PLOGIT", "method": "Inverse", "method_tau": "REML", "hakn": True, "method_tau_ci": ""},
+        "PFT": {"sm": "PFT", "method": "Inverse", "method_tau": "REML", "method_tau_ci": ""},
+    },
+    "all_subsets_max": 7,
 }

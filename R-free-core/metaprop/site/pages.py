@@ -336,7 +336,8 @@ class Site:
 
     # -- sensitivity explorer --------------------------------------------------------------
     def explorer_panel(self, prefix: str = "..") -> RawHtml:
-        """The explorer's mount point: site-assets/explorer.js fills it from results/explorer_*.json.
+        """The explorer's mount point: site-assets/explorer.js fills it from results/explorer_*.json
+        and site-assets/explorer-engine.js (the inverse-variance methods, for any choice of studies).
         Without JavaScript the reader sees the sentence below instead."""
         import json
 
@@ -347,6 +348,7 @@ class Site:
                 f'data-outcomes="{html_escape(outcomes)}">'
                 "<p>The explorer needs JavaScript; every analysis it offers is also in "
                 f'<a href="{html_escape(prefix)}/results/results.json">results.json</a>.</p></div>'
+                f'<script src="{html_escape(prefix)}/site-assets/explorer-engine.js" defer></script>'
                 f'<script src="{html_escape(prefix)}/site-assets/explorer.js" defer></script>')
         return RawHtml(html)
 
