@@ -35,7 +35,8 @@ def _write(path: Path, fields: list[str], rows: list[dict]) -> None:
 def bump(version: str, level: str) -> str:
     """The next version at ``level`` ("major", "minor", "patch"): 1.2.3 -> 2.0.0, 1.3.0, 1.2.4."""
     major, minor, patch = (int(v) for v in version.split("."))
-    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0", "patch": f"{major}.{minor}.{patch + 1}"}[level]
+    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0",
+            "patch": f"{major}.{minor}.{patch + 1}"}[level]
 
 
 def _record(data: Path, level: str, date: str, what: str) -> str:

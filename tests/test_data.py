@@ -1,4 +1,7 @@
-"""data/: loading API, published anchors, and the 2018 reproduction read from data/ (not hard-coded)."""
+"""data/: loading API, published anchors, and the 2018 reproduction read from the data (not hard-coded).
+
+Exact values on the frozen data (tests/fixtures/data-1.0.0); the live data/ only for what holds for
+any valid data."""
 
 from __future__ import annotations
 
@@ -12,13 +15,18 @@ from metaprop.review.analyses import reproduce
 from metaprop.review.data import load
 from metaprop.review.protocol import REPRODUCTIONS
 
-from conftest import ROOT
+from conftest import FROZEN_DATA, ROOT
 
 DATA = ROOT / "data"
 
 
 @pytest.fixture(scope="module")
 def data():
+    return load(FROZEN_DATA)
+
+
+@pytest.fixture(scope="module")
+def live():
     return load(DATA)
 
 
@@ -45,14 +53,15 @@ def test_typed_frames(data):
     assert data.studies.set_index("study_id").loc["nakajima2013", "retracted"]
 
 
-def test_version_follows_changelog(data):
+def test_version_follows_changelog(live):
+    """Live data: the newest changelog entry names the data version, and the data's date is its date."""
     text = (DATA / "CHANGELOG.md").read_text(encoding="utf-8")
     newest = re.search(r"^## (\d+\.\d+\.\d+) — (\d{4}-\d\d-\d\d)", text, re.M)
-    assert newest and newest.group(1) == data.version and newest.group(2) == data.created
+    assert newest and newest.group(1) == live.version and newest.group(2) == live.created
 
 
-def test_every_count_has_source_and_location(data):
-    oc = data.outcomes
+def test_every_count_has_source_and_location(live):
+    oc = live.outcomes
     assert oc[["source", "location", "derivation"]].notna().all().all()
 
 

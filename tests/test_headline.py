@@ -12,12 +12,12 @@ from metaprop.review.data import load
 from metaprop.review.headline import certainty, headline
 from metaprop.review.protocol import BAYES, CERTAINTY, HEADLINE
 
-from conftest import ROOT
+from conftest import FROZEN_DATA
 
 
 @pytest.fixture(scope="module")
 def data():
-    return load(ROOT / "data")
+    return load(FROZEN_DATA)
 
 
 def counts(rows):
@@ -50,7 +50,7 @@ def test_pooled_headline_is_the_bayesian_mean_proportion(data):
     assert h.bayes.p_mean == b.p_mean and h.k == 5 and h.patients == 65 and h.events == 59
 
 
-def test_weaning_headline_on_the_real_data_and_why_it_differs_from_2018(data):
+def test_weaning_headline_on_the_frozen_data_and_why_it_differs_from_2018(data):
     h = headline(data, "weaned", data.counts("weaned", "primary"))
     assert round(100 * h.bayes.p_mean.median, 1) == 91.4  # half-normal(1.0), as the issue's own figure
     hern = next(p for p in h.published if p.source == "hernandez2018")
@@ -72,10 +72,8 @@ def test_certainty_rules_fire_from_the_data():
     assert "65 patients" in c.text and "20 of 65" in c.text
 
 
-def test_home_and_outcome_sentences(site_build):
-    from metaprop.site.pages import Site
-
-    S = Site(ROOT / "data")
+def test_home_and_outcome_sentences(frozen_site):
+    S = frozen_site
     assert S.estimate("weaned").startswith("91.4% (95% credible interval 73.2 to 98.1)")
     assert S.estimate("alive_12mo").startswith("not pooled: 10/10 patients")
     assert "too few studies" in S.estimate("alive_12mo")
@@ -94,13 +92,11 @@ def test_home_and_outcome_sentences(site_build):
     assert "2024: 89.3% (77.6 to 97.0). Why ours differs" in beside
 
 
-def test_outcome_page_paragraphs_name_the_model_fitted(site_build):
+def test_outcome_page_paragraphs_name_the_model_fitted(frozen_site):
     """Pooled: the headline with its range for a new study, the median study and R meta's GLMM.
     Not pooled: the pooled count and why, no 'range for a new study', no Bayesian dash; R meta's
     analysis named by the model actually fitted (Freeman-Tukey when every study is at 100%)."""
-    from metaprop.site.pages import Site
-
-    S = Site(ROOT / "data")
+    S = frozen_site
     weaned = str(S.headline_paragraph("weaned")) + str(S.models_paragraph("weaned"))
     assert "a new study: 43\\.3 to 99\\.9%" in weaned and "(GLMM): 97\\.1%" in weaned
     assert "Median study" in weaned and str(S.bayes_note("weaned")) == ""

@@ -14,7 +14,7 @@ import shutil
 
 import pytest
 
-from conftest import ROOT
+from conftest import FROZEN_DATA, ROOT
 
 DATA = ROOT / "data"
 
@@ -186,7 +186,7 @@ DOWNSTREAM = {"pk_dropped", "semicolon_delimited", "count_1e20", "symlinked_csv"
 @pytest.fixture()
 def copy_of_data(tmp_path):
     d = tmp_path / "data"
-    shutil.copytree(DATA, d, symlinks=True)
+    shutil.copytree(FROZEN_DATA, d, symlinks=True)
     return d
 
 
@@ -326,7 +326,7 @@ def test_compare_with_a_base_that_does_not_validate(run_cli, tmp_path):
     import subprocess
 
     repo = tmp_path / "repo"
-    shutil.copytree(DATA, repo / "data", symlinks=True)
+    shutil.copytree(FROZEN_DATA, repo / "data", symlinks=True)
     git = ["git", "-C", str(repo), "-c", "user.email=t@example.invalid", "-c", "user.name=t"]
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     desc = json.loads((repo / "data/datapackage.json").read_text())
@@ -334,7 +334,7 @@ def test_compare_with_a_base_that_does_not_validate(run_cli, tmp_path):
     (repo / "data/datapackage.json").write_text(json.dumps(desc))
     subprocess.run([*git, "add", "-A"], check=True)
     subprocess.run([*git, "commit", "-qm", "base"], check=True)
-    shutil.copy2(DATA / "datapackage.json", repo / "data/datapackage.json")
+    shutil.copy2(FROZEN_DATA / "datapackage.json", repo / "data/datapackage.json")
     code, out, err = run_cli("compare", "HEAD", "--repo", repo, "--data-dir", "data")
     assert code == 0 and "Traceback" not in err, err
     assert "do not validate" in out

@@ -12,7 +12,7 @@ import pytest
 from metaprop import pool
 from metaprop.site.figures import forest_data, forest_plot, save
 
-from conftest import ROOT
+from conftest import FROZEN_DATA, ROOT
 
 
 def test_results_are_byte_identical_and_complete(tmp_path, run_cli, site_build):
@@ -43,7 +43,7 @@ def test_bad_data_writes_nothing(tmp_path, run_cli):
     import shutil
 
     d = tmp_path / "data"
-    shutil.copytree(ROOT / "data", d, ignore=shutil.ignore_patterns("scripts"))
+    shutil.copytree(FROZEN_DATA, d)
     (d / "outcomes.csv").write_text((d / "outcomes.csv").read_text().replace("hara2011,weaned,9,14",
                                                                               "hara2011,weaned,19,14"))
     out = tmp_path / "out"

@@ -13,7 +13,7 @@ import tomllib
 import pytest
 import yaml
 
-from conftest import ROOT, load_json
+from conftest import FROZEN_DATA, ROOT, load_json
 
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 BIN = ROOT / ".venv" / "bin"
@@ -133,14 +133,14 @@ def test_footer_shows_version_date_and_commit(tmp_path):
     from metaprop.site.build import write_variables
 
     shutil.copy(ROOT / "CITATION.cff", tmp_path)
-    vars_ = yaml.safe_load(write_variables(tmp_path, load(ROOT / "data")).read_text())
+    vars_ = yaml.safe_load(write_variables(tmp_path, load(FROZEN_DATA)).read_text())
     assert vars_["data"]["version"] == "1.0.0" and vars_["build"]["commit"]
 
 
 @pytest.fixture()
 def repo(tmp_path):
-    """A git repository holding a copy of data/, committed once."""
-    shutil.copytree(ROOT / "data", tmp_path / "data", ignore=shutil.ignore_patterns("scripts"))
+    """A git repository holding a copy of the frozen data as data/, committed once."""
+    shutil.copytree(FROZEN_DATA, tmp_path / "data")
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
     subprocess.run([*git, "init", "-q"], check=True)
     subprocess.run([*git, "add", "."], check=True)

@@ -5,15 +5,14 @@ from __future__ import annotations
 import pytest
 
 from metaprop.review.data import load
-from metaprop.site.pages import Site
 from metaprop.site.tables import completeness_frame, results_frame, study_frame
 
-from conftest import ROOT
+from conftest import FROZEN_DATA
 
 
 @pytest.fixture(scope="module")
 def data():
-    return load(ROOT / "data")
+    return load(FROZEN_DATA)
 
 
 def test_study_frame_units_and_flags(data):
@@ -36,8 +35,8 @@ def test_completeness_frame_marks_missing_and_derivation(data):
     assert df.loc["Hara 2011", "weaned"] == "9/14"
 
 
-def test_results_frame_k1_and_pooled(data):
-    S = Site(ROOT / "data")
+def test_results_frame_k1_and_pooled(frozen_site):
+    S = frozen_site
     rows = results_frame([("w", S.primary("weaned")["result"]), ("s", S.primary("alive_12mo")["result"])])
     one = rows.set_index("Analysis").loc["s"]
     # one study, 10/10: Clopper-Pearson lower limit 0.025^(1/10) = 0.6915, upper 1
@@ -46,8 +45,8 @@ def test_results_frame_k1_and_pooled(data):
     assert w["k"] == 5 and w["Events/total"] == "59/65" and w["Method"].startswith("GLMM")
 
 
-def test_sensitivity_page_gives_the_reason_egger_is_not_reported(site_build):
+def test_sensitivity_page_gives_the_reason_egger_is_not_reported(frozen_site):
     """Weaning: 3 of 5 studies at 100% (issue 14): the page says why, and shows no p-value."""
-    sentence = Site(ROOT / "data").egger_sentence("weaned")
+    sentence = frozen_site.egger_sentence("weaned")
     assert sentence.startswith("Egger's test is not reported:") and "p =" not in sentence
     assert "0% or 100% events" in sentence

@@ -12,7 +12,7 @@ import pytest
 
 from metaprop.review.validate import validate
 
-from conftest import ROOT
+from conftest import FROZEN_DATA, ROOT
 
 DATA = ROOT / "data"
 
@@ -26,7 +26,7 @@ def test_data_is_valid(run_cli):
 @pytest.fixture()
 def broken(tmp_path):
     d = tmp_path / "data"
-    shutil.copytree(DATA, d, ignore=shutil.ignore_patterns("scripts"))
+    shutil.copytree(FROZEN_DATA, d)
     return d
 
 
