@@ -9,6 +9,7 @@ are never written to ``data/``.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import json
 from pathlib import Path
@@ -41,6 +42,7 @@ def bump(version: str, level: str) -> str:
 
 def _record(data: Path, level: str, date: str, what: str) -> str:
     """Changelog entry on top and version bump, as CONTRIBUTING.md step 4 says; returns the version."""
+    date = date or _dt.date.today().isoformat()
     dp_path = data / "datapackage.json"
     dp = json.loads(dp_path.read_text(encoding="utf-8"))
     new = bump(dp["version"], level)
@@ -55,7 +57,7 @@ def _record(data: Path, level: str, date: str, what: str) -> str:
     return new
 
 
-def add_study(data: Path, date: str = "2026-12-01") -> str:
+def add_study(data: Path, date: str | None = None) -> str:
     """A new primary case series with three outcomes (weaned, discharged alive, died during follow-up)."""
     fields, rows = _read(data / "studies.csv")
     template = next(r for r in rows if r["inclusion"] == "primary")
@@ -76,7 +78,7 @@ def add_study(data: Path, date: str = "2026-12-01") -> str:
     return _record(data, "major", date, "New study (drill2026)")
 
 
-def correct_count(data: Path, date: str = "2026-12-02") -> str:
+def correct_count(data: Path, date: str | None = None) -> str:
     """One count corrected (the first weaning count below 100%: one more patient weaned)."""
     fields, rows = _read(data / "outcomes.csv")
     row = next(r for r in rows if r["outcome"] == "weaned" and int(r["events"]) < int(r["total"]))
@@ -86,7 +88,7 @@ def correct_count(data: Path, date: str = "2026-12-02") -> str:
     return _record(data, "minor", date, f"Corrected count ({row['study_id']}, weaned)")
 
 
-def remove_study(data: Path, date: str = "2026-12-03") -> str:
+def remove_study(data: Path, date: str | None = None) -> str:
     """A study removed from every file (the last primary study that no analysis set names)."""
     _, sets = _read(data / "analysis_sets.csv")
     named = {r["study_id"] for r in sets}
@@ -98,7 +100,7 @@ def remove_study(data: Path, date: str = "2026-12-03") -> str:
     return _record(data, "major", date, f"Study removed ({gone})")
 
 
-def add_outcome(data: Path, date: str = "2026-12-04") -> str:
+def add_outcome(data: Path, date: str | None = None) -> str:
     """A new outcome count for an existing study (survival to discharge for the first study without one)."""
     ofields, orows = _read(data / "outcomes.csv")
     have = {r["study_id"] for r in orows if r["outcome"] == "discharged_alive"}

@@ -149,24 +149,44 @@ def repo(tmp_path):
 
 
 def test_compare_against_git_ref(repo, run_cli):
-    """Change Hara 2011's weaning count; only weaning rows move, and 'before' is metafor's GLMM."""
+    """Frozen data, Hara 2011's weaning count changed (a MINOR change, without the version bump):
+    only weaning rows move; 'before' is metafor's GLMM; the headline row comes first and names its
+    model; the version rules are reported as not followed."""
     f = repo / "data" / "outcomes.csv"
     f.write_text(f.read_text().replace("hara2011,weaned,9,14", "hara2011,weaned,12,14"))
     code, out, err = run_cli("compare", "HEAD", "--repo", repo, "--json")
     assert code == 0, err
-    rows = {(r["outcome"], r["analysis"]): r for r in json.loads(out)}
+    doc = json.loads(out)
+    assert doc["versions"] == {"before": "1.0.0", "after": "1.0.0"}
+    assert doc["version_check"]["ok"] is False and "needs 1.1.0" in doc["version_check"]["problems"][0]
+    rows = {(r["outcome"], r["analysis"]): r for r in doc["rows"]}
+    assert doc["rows"][0]["analysis"] == "headline" and doc["rows"][0]["method_after"].startswith("Bayesian")
     before = rows[("weaned", "primary")]
     # metafor rma.glmm on the five weaning counts (tests/reference/metafor_reference.json)
     ref = load_json("metafor_reference.json")["crt2018_weaning"]["GLMM"]
     assert before["estimate_before"] == pytest.approx(100 * ref["p"], abs=0.01)
     assert before["ci_lower_before"] == pytest.approx(100 * ref["p_lb"], abs=0.03)
     assert before["events_before"] == 59 and before["events_after"] == 62
-    assert before["change"] != 0
+    assert before["change"] != 0 and "GLMM" in before["method_after"]
+    head = rows[("weaned", "headline")]
+    assert round(head["estimate_before"], 1) == 91.4 and head["estimate_after"] > head["estimate_before"]
     for (o, _), r in rows.items():
         if o != "weaned":
             assert r["change"] == 0 or r["estimate_before"] is None
     code, md, _ = run_cli("compare", "HEAD", "--repo", repo)
-    assert md.startswith("<!-- metaprop-compare -->") and "| outcome | analysis | before | after |" in md
+    assert md.startswith("<!-- metaprop-compare -->") and "| analysis | method | before | after |" in md
+    assert "Version rules: NOT followed" in md and "#### Weaned from intravenous inotropes" in md
+
+
+def test_compare_names_a_change_of_headline_status(repo, run_cli):
+    """Frozen data: one discharge count below 100% makes the discharge headline pooled; the comment
+    says so in words, and the primary analysis' switch from Freeman-Tukey to the GLMM too."""
+    f = repo / "data" / "outcomes.csv"
+    f.write_text(f.read_text().replace("sokal2014,discharged_alive,11,11", "sokal2014,discharged_alive,10,11"))
+    code, md, err = run_cli("compare", "HEAD", "--repo", repo)
+    assert code == 0, err
+    assert "- Changed: headline: not pooled: every study reports 100%" in md
+    assert "- Changed: primary analysis: Freeman-Tukey random effects (REML)" in md
 
 
 def test_compare_bad_ref(repo, run_cli):

@@ -124,6 +124,29 @@ def _cmd_validate(args) -> int:
         print(f"{len(problems)} problem(s) found in {args.data_dir}", file=sys.stderr)
         return 1
     print(f"{args.data_dir}: valid")
+    if args.base is None:
+        return 0
+    import tempfile
+    from pathlib import Path
+
+    from .review.compare import data_at_ref
+    from .review.versioning import check_version
+
+    repo = Path(args.repo).resolve()
+    try:
+        rel = Path(args.data_dir).resolve().relative_to(repo).as_posix()
+    except ValueError:
+        raise MetapropError(f"{args.data_dir} is not inside the repository {args.repo}") from None
+    with tempfile.TemporaryDirectory() as tmp:
+        check = check_version(data_at_ref(args.base, rel, str(repo), Path(tmp)), args.data_dir)
+    label = f"{args.data_dir}/datapackage.json::version"
+    if not check.ok:
+        for problem in check.problems:
+            where = f"{args.data_dir}/" if problem.startswith("CHANGELOG.md") else f"{label}: "
+            print(f"{where}{problem}", file=sys.stderr)
+        print(f"the data version does not follow the rules ({check.summary()}); see CONTRIBUTING.md", file=sys.stderr)
+        return 1
+    print(f"{args.data_dir}: version {check.version} follows the rules against {args.base}: {check.summary()}")
     return 0
 
 
@@ -139,11 +162,13 @@ def _cmd_results(args) -> int:
 
 
 def _cmd_compare(args) -> int:
-    from .review.compare import compare_ref, format_markdown
+    import json
+
+    from .review.compare import compare_ref, format_markdown, to_json
 
     table = compare_ref(args.base_ref, data_dir=args.data_dir, repo=args.repo)
     if args.json:
-        print(table.to_json(orient="records", indent=2))
+        print(json.dumps(to_json(table), indent=2, ensure_ascii=False))
     else:
         print(format_markdown(table))
     return 0
@@ -178,8 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_cmd_sensitivity)
 
-    v = sub.add_parser("validate", help="validate the study data in DATA_DIR")
-    v.add_argument("data_dir", nargs="?", default="data")
+    v = sub.add_parser("validate", help="validate the study data in DATA_DIR (and its version against a git ref)")
+    v.add_argument("data_dir", nargs="?", default="data", help="the data folder (default: data)")
+    v.add_argument("--base", metavar="REF",
+                   help="also check the version rules against the data at this git ref (e.g. origin/main): "
+                        "the bump the change requires and its CHANGELOG.md entry")
+    v.add_argument("--repo", default=".", help="the git repository holding DATA_DIR (default: .)")
     v.set_defaults(handler=_cmd_validate)
 
     r = sub.add_parser("results", help="write every result (JSON, CSV) and figure (SVG, PNG)")
@@ -190,11 +219,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="without the sensitivity explorer's files (explorer_*.json, every subset of studies)")
     r.set_defaults(handler=_cmd_results)
 
-    c = sub.add_parser("compare", help="pooled estimates now vs at a git ref (e.g. origin/main)")
-    c.add_argument("base_ref")
-    c.add_argument("--data-dir", default="data")
-    c.add_argument("--repo", default=".")
-    c.add_argument("--json", action="store_true")
+    c = sub.add_parser("compare", help="what the site reports now vs at a git ref (e.g. origin/main)",
+                       description="Per outcome: the headline, R meta's default and the other methods, "
+                                   "before and after, with the version rules checked against the same ref.")
+    c.add_argument("base_ref", metavar="REF", help="the git ref to compare with (e.g. origin/main)")
+    c.add_argument("--data-dir", default="data", help="the data folder, relative to the repository (default: data)")
+    c.add_argument("--repo", default=".", help="the git repository (default: .)")
+    c.add_argument("--json", action="store_true", help="print JSON (the same content as the Markdown)")
     c.set_defaults(handler=_cmd_compare)
     return parser
 

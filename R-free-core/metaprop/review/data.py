@@ -62,14 +62,19 @@ class StudyData:
         One frame per resource of ``datapackage.json``, typed from its Table Schema
         (integer → Int64, number → Float64, boolean → boolean, string → string).
     version, created : str
-        Data version and date from the data package.
+        Data version (``datapackage.json``) and its date (its entry in ``CHANGELOG.md``).
     """
 
     def __init__(self, data_dir, descriptor: dict, frames: dict[str, pd.DataFrame]):
         self.data_dir = Path(data_dir)
         self.descriptor = descriptor
         self.version = str(descriptor.get("version", ""))
-        self.created = str(descriptor.get("created", ""))[:10]
+        from .versioning import changelog_entries
+
+        log = self.data_dir / "CHANGELOG.md"
+        entries = changelog_entries(log.read_text(encoding="utf-8-sig")) if log.is_file() else []
+        #: the date of this version: its changelog entry's (nothing else keeps it by hand)
+        self.created = next((d for v, d, _ in entries if v == self.version), "")
         self.studies = frames["studies"]
         self.outcomes = frames["outcomes"]
         self.analysis_sets = frames["analysis_sets"]

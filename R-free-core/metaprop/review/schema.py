@@ -17,7 +17,7 @@ __all__ = ["resources", "resource", "package_problems", "ALLOWED_PACKAGE_KEYS", 
            "RESOURCE_CONSTANTS"]
 
 #: documentation-only keys a data package may carry (anything else, e.g. a remote profile, is refused)
-ALLOWED_PACKAGE_KEYS = {"profile", "name", "title", "description", "version", "created", "licenses", "resources",
+ALLOWED_PACKAGE_KEYS = {"profile", "name", "title", "description", "version", "licenses", "resources",
                         "contributors", "sources", "keywords", "homepage"}
 ALLOWED_RESOURCE_KEYS = {"name", "path", "title", "description", "profile", "format", "mediatype", "encoding",
                          "schema"}

@@ -359,6 +359,11 @@ def _validate(data_dir: Path) -> list[Problem]:
             frames[name] = read_table(data_dir / rel)
         except Exception:  # ragged or malformed: frictionless locates it below
             pass
+    if isinstance(version, str) and re.fullmatch(r"\d+\.\d+\.\d+", version):
+        from .versioning import changelog_problems
+
+        log = str(data_dir / "CHANGELOG.md")
+        problems += [Problem(log, line, None, msg) for line, msg in changelog_problems(data_dir, version)]
     problems += _schema_problems(descriptor, data_dir, skip, labels)
     problems += _domain_problems(frames, labels)
     unique = sorted(set(problems), key=lambda p: (p.file, p.row or 0, p.column or "", p.message))
