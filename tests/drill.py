@@ -89,11 +89,12 @@ def correct_count(data: Path, date: str | None = None) -> str:
 
 
 def remove_study(data: Path, date: str | None = None) -> str:
-    """A study removed from every file (the last primary study that no analysis set names)."""
+    """A study removed from every file (the last real primary study that no analysis set names)."""
     _, sets = _read(data / "analysis_sets.csv")
     named = {r["study_id"] for r in sets}
     fields, rows = _read(data / "studies.csv")
-    gone = [r for r in rows if r["inclusion"] == "primary" and r["study_id"] not in named][-1]["study_id"]
+    gone = [r for r in rows if r["inclusion"] == "primary" and r["study_id"] not in named
+            and r["source"] != SYNTHETIC_SOURCE][-1]["study_id"]
     _write(data / "studies.csv", fields, [r for r in rows if r["study_id"] != gone])
     ofields, orows = _read(data / "outcomes.csv")
     _write(data / "outcomes.csv", ofields, [r for r in orows if r["study_id"] != gone])

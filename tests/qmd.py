@@ -110,15 +110,16 @@ class PageRun:
         return vals
 
 
-def run_page(path, timeout: int = 600) -> PageRun:
-    """Execute every piece of ``path``; raises nbclient's CellExecutionError on any error."""
+def run_page(path, timeout: int = 600, root: Path | None = None) -> PageRun:
+    """Execute every piece of ``path`` from the project folder ``root`` (default: this repository);
+    raises nbclient's CellExecutionError on any error."""
     path = Path(path)
     front, pieces = parse_qmd(path.read_text(encoding="utf-8"), path.parent)
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(p.source if p.kind == "cell" else f"str({p.source})") for p in pieces]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
+                   resources={"metadata": {"path": str(root or ROOT)}}).execute()
     return PageRun(path, front, pieces, [c.get("outputs", []) for c in nb.cells])
 
 

@@ -194,7 +194,8 @@ def format_markdown(table: pd.DataFrame) -> str:
     base_v, head_v = table.attrs.get("versions", (None, None))
     lines = [MARKER, "### How this pull request changes what the site reports", ""]
     if not table.attrs.get("base_valid", True):
-        lines += [f"The data at `{_md(table.attrs.get('base_ref'))}` do not validate; only the new values are shown.", ""]
+        ref = _md(table.attrs.get("base_ref"))
+        lines += [f"The data at `{ref}` do not validate; only the new values are shown.", ""]
     check = table.attrs.get("version_check")
     version = f"Data version {base_v or '—'} → {head_v}."
     if check is not None:
