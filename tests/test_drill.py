@@ -15,17 +15,16 @@ import shutil
 import subprocess
 
 import pytest
+from drill import CHANGES, apply, bump
+from qmd import run_page
 
 from metaprop.review.compare import compare_ref, format_markdown
-from metaprop.review.data import load
 from metaprop.review.explorer import explorer_data
 from metaprop.review.validate import validate
 from metaprop.review.versioning import check_version
 from metaprop.site.publish import write_results
 
 from conftest import ROOT
-from drill import CHANGES, apply, bump
-from qmd import run_page
 
 #: what a contributor's copy of the project holds that the pages read
 PROJECT = ["index.qmd", "_quarto.yml", "references.bib", "CITATION.cff", "analysis", "site-assets"]

@@ -92,6 +92,26 @@ def test_ci_runs_readme_commands_and_compares_data_prs():
     assert "make test" in (ROOT / ".ci/run").read_text()
 
 
+def test_fork_pull_requests_get_the_comment_without_running_their_code():
+    """The two-workflow pattern: CI's compare job is read-only and uploads the table; a
+    workflow_run workflow with pull-requests: write posts it, checking out only the default branch
+    and reading the artifact as text; neither compare nor the preview waits for the tests."""
+    ci = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())["jobs"]
+    assert "needs" not in ci["compare"] and "needs" not in ci["render"]
+    assert "permissions" not in ci["compare"]  # the top level's contents: read
+    uploads = [s["with"]["name"] for s in ci["compare"]["steps"] if "upload-artifact" in s.get("uses", "")]
+    assert uploads == ["compare"]
+    assert any("validate data --base" in s.get("run", "") for s in ci["compare"]["steps"])
+    doc = yaml.safe_load((ROOT / ".github/workflows/compare-comment.yml").read_text())
+    assert doc[True] == {"workflow_run": {"workflows": ["CI"], "types": ["completed"]}}
+    job = doc["jobs"]["comment"]
+    assert job["permissions"] == {"contents": "read", "actions": "read", "pull-requests": "write"}
+    for step in job["steps"]:
+        assert "ref" not in step.get("with", {}) and "repository" not in step.get("with", {})
+    script = (ROOT / ".github/scripts/post_compare.sh").read_text()
+    assert "^[0-9]{1,9}$" in script and 'HEAD_SHA' in script and "head -c 60000" in script
+
+
 def test_citation_cff_is_valid_and_versions_agree():
     cff = os.environ.get("CFFCONVERT") or str(ROOT / ".venv-cff/bin/cffconvert")
     assert os.path.exists(cff), "cffconvert not installed: run `make setup` (it makes .venv-cff)"
@@ -199,3 +219,31 @@ def test_quarto_pre_render_uses_the_project_environment():
     assert cfg["project"]["pre-render"] == "make --no-print-directory prerender"
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^prerender: \$\(STAMP\)\n\t\$\(BIN\)/python scripts/pre_render.py", makefile, re.M)
+
+
+@pytest.mark.parametrize("number, head, posted, code", [
+    ("12", "abc123", True, 0),            # the pull request is at the commit CI ran on: posted
+    ("12", "other", False, 0),            # moved on since: not posted, not an error
+    ("12; rm -rf /", "abc123", False, 1),  # not a number: refused
+])
+def test_post_compare_script_checks_the_artifact(tmp_path, number, head, posted, code):
+    """.github/scripts/post_compare.sh with a stand-in `gh` that records its calls."""
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    log = tmp_path / "gh.log"
+    (bin_ / "gh").write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n'
+                             f'case "$*" in *"/pulls/"*) echo "{head}";; esac\n')
+    (bin_ / "gh").chmod(0o755)
+    art = tmp_path / "compare"
+    art.mkdir()
+    (art / "pr-number.txt").write_text(number + "\n")
+    (art / "compare.md").write_text("<!-- metaprop-compare -->\n| table |\n")
+    env = {"PATH": f"{bin_}:/usr/bin:/bin", "GH_TOKEN": "t", "REPO": "o/r", "HEAD_SHA": "abc123",
+           "RUN_URL": "https://example.invalid/run/1", "RUNNER_TEMP": str(tmp_path)}
+    proc = subprocess.run(["bash", str(ROOT / ".github/scripts/post_compare.sh"), str(art)], env=env,
+                          capture_output=True, text=True)
+    assert proc.returncode == code, proc.stderr
+    calls = log.read_text() if log.exists() else ""
+    assert ("issues/12/comments" in calls and "--method POST" in calls) == posted
+    if posted:
+        assert "download the artifact" in (tmp_path / "compare-body.md").read_text()
