@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 CFF_VENV := .venv-cff
 CFF_STAMP := $(CFF_VENV)/.installed
 
-.PHONY: setup site prerender results test test-quick lint validate benchmark bench-site references check-references coverage clean
+.PHONY: setup site prerender results test test-quick lint validate benchmark bench-site bench-results references check-references coverage clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ lint: $(STAMP)
 ## Engine against R metafor, in-process and whole-process, idle and busy (benchmarks/engine.{json,md}).
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py
+
+## How `metaprop results` and results/ grow with 7, 10, 14 and 20 candidate studies (benchmarks/results_scaling.{json,md}).
+bench-results: $(STAMP)
+	$(BIN)/python benchmarks/bench_results.py
 
 ## Time a full `quarto render` (cold: build cache cleared), written to benchmarks/site_render.json.
 bench-site: $(STAMP)

@@ -90,3 +90,15 @@ def test_datapackage_has_units_and_keys():
     oc = next(r for r in dp["resources"] if r["name"] == "outcomes")
     assert oc["schema"]["primaryKey"] == ["study_id", "outcome"]
     assert oc["schema"]["foreignKeys"][0]["reference"]["resource"] == "studies"
+
+
+def test_contributing_states_the_version_rules_of_the_code():
+    """CONTRIBUTING.md's table is the code's rules (metaprop.review.versioning.VERSION_RULES), in
+    order, and its steps name exactly what a contributor edits."""
+    from metaprop.review.versioning import VERSION_RULES
+
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^   \| (MAJOR|MINOR|PATCH) \| (.+) \|$", text, re.M)
+    assert [(level.lower(), what) for level, what in rows] == list(VERSION_RULES)
+    assert "`## VERSION — YYYY-MM-DD`" in text and "metaprop validate data --base origin/main" in text
+    assert "created" not in json.loads((DATA / "datapackage.json").read_text())
