@@ -162,7 +162,7 @@ def _plan(data: StudyData, outcome: str):
                         for m, v in EXPLORER_METHODS.items()},
             "default": {"studies": primary, "method": "Bayes"},
             "precomputed": scope, "t975": t975,
-            "named": [{"name": name, "key": subset_key(idx)} for name, idx in named if name]}
+            "named": [{"name": name[:1].upper() + name[1:], "key": subset_key(idx)} for name, idx in named if name]}
     return head, [(subset_key(idx), cand.iloc[list(idx)]) for _, idx in named]
 
 
