@@ -207,7 +207,7 @@ def test_two_studies_by_brute_force_integration():
         c = np.cumsum(w[order]) - 0.5 * w[order]
         return np.interp([0.5, 0.025, 0.975], c, values[order])
 
-    got = pool_bayes(x, n)
+    got = pool_bayes(x, n, tau_prior_scale=0.5)
     assert [got.mu.median, got.mu.lower, got.mu.upper] == pytest.approx(list(wq(m_all)), abs=1e-2)
     pm = mean_proportion(m_all, t_all)
     assert [got.p_mean.median, got.p_mean.lower, got.p_mean.upper] == pytest.approx(list(wq(pm)), abs=2e-3)
@@ -217,7 +217,7 @@ def test_figures_quoted_in_the_issue():
     # issue #12, "computed by grid integration on these data with the exact binomial likelihood":
     # half-normal(0.5): mean 91.5% (79.2 to 97.5), median study 93.1% (82.1 to 98.5), a new study
     # 66.9 to 99.4%; half-normal(1.0): mean 91.4% (73.2 to 98.1). Quoted to one decimal.
-    hn05 = pool_bayes(*WEANING)
+    hn05 = pool_bayes(*WEANING, tau_prior_scale=0.5)
     hn10 = pool_bayes(*WEANING, tau_prior_scale=1.0)
 
     def pct(iv):
@@ -271,7 +271,18 @@ def test_edge_cases_give_finite_answers():
     assert 0.9 < every.p_mean.lower < every.p_mean.median < 1
     one = pool_bayes([7], [10])
     assert one.k == 1 and 0 < one.p_mean.lower < 0.7 < one.p_mean.upper < 1
-    assert pool_bayes(*WEANING).to_dict()["mean_proportion"]["median"] == pytest.approx(0.915, abs=5e-4)
+    assert pool_bayes(*WEANING, tau_prior_scale=0.5).to_dict()["mean_proportion"]["median"] == pytest.approx(
+        0.915, abs=5e-4)
+
+
+def test_engine_defaults_are_the_protocols_headline_model():
+    """One model, stated once: pool_bayes's defaults are protocol.BAYES (the CLI's too)."""
+    import inspect
+
+    from metaprop.review.protocol import BAYES
+
+    params = inspect.signature(pool_bayes).parameters
+    assert {k: params[k].default for k in BAYES} == BAYES
 
 
 def test_deterministic():

@@ -143,3 +143,33 @@ def test_metafor_convention_default_is_rma_reml(run_cli):
     d = json.loads(out)
     assert d["method"] == "Inverse" and d["method_tau"] == "REML"
     assert d["tau2"] == pytest.approx(REF["PLOGIT"]["random_REML"]["tau2"], abs=1e-5)
+
+
+def test_pool_runs_the_headline_model(run_cli):
+    """`metaprop pool --method Bayes`: the protocol's headline model by default (half-normal(1.0)),
+    the keys results.json uses, and the same numbers as the engine; other priors by option."""
+    from metaprop.engine.bayes import pool_bayes
+    from metaprop.review.protocol import BAYES
+
+    code, out, err = run_cli("pool", "--events", "10,9,20,9,11", "--total", "10,10,20,14,11", "--method", "Bayes",
+                             "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    want = pool_bayes([10, 9, 20, 9, 11], [10, 10, 20, 14, 11], **BAYES)
+    assert doc["prior"]["tau_scale"] == BAYES["tau_prior_scale"] == 1.0
+    for key, iv in (("mean_proportion", want.p_mean), ("median_proportion", want.p_median),
+                    ("new_study", want.p_new), ("mu", want.mu), ("tau", want.tau)):
+        assert doc[key] == {"median": iv.median, "lower": iv.lower, "upper": iv.upper}
+    assert round(100 * doc["mean_proportion"]["median"], 1) == 91.4  # the site's weaning headline (frozen data)
+    code, out, _ = run_cli("pool", "--events", "10,9,20,9,11", "--total", "10,10,20,14,11", "--method", "Bayes",
+                           "--tau-prior", "halfcauchy", "--tau-scale", "0.5", "--json")
+    assert json.loads(out)["prior"]["text"] == "mu ~ N(0, 10^2), tau ~ half-Cauchy(0.5)"
+    code, out, _ = run_cli("pool", "--events", "10,9,20,9,11", "--total", "10,10,20,14,11", "--method", "Bayes")
+    assert code == 0 and "Mean proportion" in out and "tau ~ half-normal(1)" in out
+
+
+def test_bayes_options_are_refused_where_they_do_not_apply(run_cli):
+    code, _, err = run_cli("pool", "--events", "10,9", "--total", "10,10", "--tau-scale", "2")
+    assert code == 2 and "apply to --method Bayes only" in err
+    code, _, err = run_cli("pool", "--events", "10,9", "--total", "10,10", "--method", "Bayes", "--hakn")
+    assert code == 2 and "--hakn does not apply" in err

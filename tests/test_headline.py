@@ -61,11 +61,11 @@ def test_weaning_headline_on_the_frozen_data_and_why_it_differs_from_2018(data):
 
 
 def test_certainty_rules_fire_from_the_data():
-    hom = pool_bayes([180, 190, 170, 185, 175], [200, 210, 190, 205, 195])  # 1000 patients, homogeneous
+    hom = pool_bayes([180, 190, 170, 185, 175], [200, 210, 190, 205, 195], tau_prior_scale=0.5)  # homogeneous
     c = certainty(5, 1000, 0, hom)
     assert [d for d, _ in c.reasons] == ["risk of bias"]  # precise, consistent, every count reported
     assert c.level == "very low"  # start "low" (observational), down one for risk of bias
-    wide = pool_bayes([10, 9, 20, 9, 11], [10, 10, 20, 14, 11])
+    wide = pool_bayes([10, 9, 20, 9, 11], [10, 10, 20, 14, 11], tau_prior_scale=0.5)
     c = certainty(5, 65, 20, wide)
     assert [d for d, _ in c.reasons] == ["risk of bias", "imprecision", "inconsistency", "indirectness"]
     assert c.level == CERTAINTY["levels"][0] == "very low"  # the floor

@@ -33,7 +33,8 @@ def _add_pool_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--total", type=_int_list, help="comma-separated totals, e.g. 10,12,20")
     p.add_argument("--sm", default="PLOGIT", help=f"{choices_text('sm')} (default PLOGIT)")
     p.add_argument("--method", default=None,
-                   help=f"{choices_text('method')} (default as R meta: GLMM for PLOGIT, else Inverse; "
+                   help=f"{choices_text('method')}, or Bayes for the site's headline model (Bayesian "
+                        "binomial-normal; see --tau-prior) (default as R meta: GLMM for PLOGIT, else Inverse; "
                         "Inverse when --method-tau is not ML, with --hakn, or with --convention metafor)")
     p.add_argument("--method-tau", default=None,
                    help=f"{choices_text('method_tau')} (default REML; ML for GLMM)")
@@ -47,6 +48,14 @@ def _add_pool_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--convention", default="meta", help=f"{choices_text('convention')} (default meta)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--method-ci", default="CP", help=f"study CIs: {choices_text('method_ci')} (default CP)")
+    from .review.protocol import BAYES
+
+    p.add_argument("--tau-prior", default=None, choices=["halfnormal", "halfcauchy"],
+                   help=f"--method Bayes: prior family of tau (default {BAYES['tau_prior']}, the protocol's headline)")
+    p.add_argument("--tau-scale", type=float, default=None,
+                   help=f"--method Bayes: scale of tau's prior (default {BAYES['tau_prior_scale']:g})")
+    p.add_argument("--mu-sd", type=float, default=None,
+                   help=f"--method Bayes: sd of mu's normal prior, logit scale (default {BAYES['mu_prior_sd']:g})")
     p.add_argument("--tau2-algorithm", default="metafor",
                    help=f"{choices_text('tau2_algorithm')}: metafor's Fisher scoring and stopping rules, "
                         "as R meta (default), or the exact optimum")
@@ -71,10 +80,41 @@ def _counts(args):
     return args.events, args.total, None
 
 
+def _bayes_text(b) -> str:
+    """A Bayesian fit as text, in the layout of R meta's and bayesmeta's printouts."""
+    rows = [("Mean proportion", b.p_mean), ("Median study, expit(mu)", b.p_median),
+            ("A new study's proportion", b.p_new), ("mu (logit)", b.mu), ("tau", b.tau)]
+    pct = int(round(100 * b.level))
+    lines = ["Bayesian binomial-normal random-effects model (exact binomial likelihood; the site's headline model)",
+             f"k = {b.k}, events = {sum(b.events)}, patients = {b.n_total}",
+             f"Priors: {b.prior_text}", "",
+             f"{'':26s} {'median':>8s}  {pct}%-credible interval"]
+    lines += [f"{name:26s} {iv.median:8.4f}  [{iv.lower:.4f}; {iv.upper:.4f}]" for name, iv in rows]
+    lines += ["", f"P(tau < 0.1) = {b.prob_tau_small:.4f}; posterior by quadrature on a {b.grid[0]} x {b.grid[1]} grid"]
+    return "\n".join(lines)
+
+
 def _cmd_pool(args) -> int:
     from .engine.pooling import pool
 
     events, total, labels = _counts(args)
+    bayes_opts = {k: v for k, v in (("tau_prior", args.tau_prior), ("tau_prior_scale", args.tau_scale),
+                                    ("mu_prior_sd", args.mu_sd)) if v is not None}
+    if args.method == "Bayes":
+        from .engine.bayes import pool_bayes
+        from .review.protocol import BAYES
+
+        pooled = {k for k, v in vars(args).items() if k in ("method_tau", "method_tau_ci", "prediction_df")
+                  and v is not None} | ({"hakn"} if args.hakn else set())
+        if pooled or args.sm != "PLOGIT":
+            raise MetapropError("--method Bayes fits the binomial-normal model on the logit scale: "
+                                f"{', '.join(sorted('--' + k.replace('_', '-') for k in pooled)) or '--sm'} "
+                                "does not apply")
+        res = pool_bayes(events, total, labels, **(BAYES | bayes_opts), level=args.level)
+        print(json.dumps(res.to_dict(), indent=2) if args.json else _bayes_text(res))
+        return 0
+    if bayes_opts:
+        raise MetapropError("--tau-prior, --tau-scale and --mu-sd apply to --method Bayes only")
     res = pool(events, total, labels, **_pool_kwargs(args))
     if args.json:
         print(json.dumps(res.to_dict(), indent=2))

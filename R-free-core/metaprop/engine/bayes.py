@@ -26,10 +26,10 @@ Reported, each as posterior median and equal-tailed credible interval:
 * a **new study's proportion** :math:`\operatorname{expit}(\theta_{new})`, from the posterior
   predictive distribution :math:`P(\theta_{new} \le t) = E\{\Phi((t-\mu)/\tau)\}`.
 
-Default priors follow the few-studies literature (Friede et al. 2017; Röver et al. 2021): a vague
-normal prior for :math:`\mu` on the logit scale (sd 10) and a weakly informative half-normal prior
-for :math:`\tau` with scale 0.5, which puts 95% of its mass below :math:`\tau = 0.98` (a ratio of
-2.7 between the odds of studies one standard deviation apart).
+Default priors follow the few-studies literature (Friede et al. 2017; Röver et al. 2021) and are
+the site's headline model (:data:`metaprop.review.protocol.BAYES`, chosen by the coverage study): a
+vague normal prior for :math:`\mu` on the logit scale (sd 10) and a weakly informative half-normal
+prior for :math:`\tau` with scale 1.0, which puts 95% of its mass below :math:`\tau = 1.96`.
 
 References
 ----------
@@ -90,7 +90,7 @@ def tau_prior_logpdf(tau, prior: str = "halfnormal", scale: float = 0.5):
 
 
 def prior_text(mu_prior_mean: float = 0.0, mu_prior_sd: float = 10.0, tau_prior: str = "halfnormal",
-               tau_prior_scale: float = 0.5) -> str:
+               tau_prior_scale: float = 1.0) -> str:
     """'mu ~ N(0, 10^2), tau ~ half-normal(0.5)' for the options of :func:`pool_bayes`."""
     name = TAU_PRIOR_NAMES[tau_prior]
     return f"mu ~ N({mu_prior_mean:g}, {mu_prior_sd:g}^2), tau ~ {name}({tau_prior_scale:g})"
@@ -414,7 +414,7 @@ def _mu_at_mean(c, taus, grid_mu, pbar):
 
 
 def pool_bayes(events, total, studlab=None, *, mu_prior_mean: float = 0.0, mu_prior_sd: float = 10.0,
-               tau_prior: str = "halfnormal", tau_prior_scale: float = 0.5, level: float = 0.95,
+               tau_prior: str = "halfnormal", tau_prior_scale: float = 1.0, level: float = 0.95,
                points: int | None = None, likelihood: str = "binomial") -> BayesResult:
     r"""Bayesian binomial-normal random-effects meta-analysis of proportions (see module docstring).
 
@@ -426,7 +426,8 @@ def pool_bayes(events, total, studlab=None, *, mu_prior_mean: float = 0.0, mu_pr
     mu_prior_mean, mu_prior_sd : float
         Normal prior of mu (logit scale); default N(0, 10^2).
     tau_prior : {"halfnormal", "halfcauchy"}
-        Prior family of tau; ``tau_prior_scale`` its scale (default half-normal(0.5)).
+        Prior family of tau; ``tau_prior_scale`` its scale (default half-normal(1.0), the site's
+        headline model, :data:`metaprop.review.protocol.BAYES`; a test keeps the two equal).
     level : float
         Credible level (equal-tailed).
     likelihood : {"binomial", "normal"}
