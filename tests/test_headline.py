@@ -75,8 +75,22 @@ def test_certainty_rules_fire_from_the_data():
 def test_home_and_outcome_sentences(frozen_site):
     S = frozen_site
     assert S.estimate("weaned").startswith("91.4% (95% credible interval 73.2 to 98.1)")
-    assert S.estimate("alive_12mo").startswith("not pooled: 10/10 patients")
-    assert "too few studies" in S.estimate("alive_12mo")
+    # counts as counts (no interval that would assume one common proportion)
+    assert S.estimate("alive_12mo").startswith("not pooled: 10 of 10 patients in 1 study, because too few studies")
+    assert "CI" not in S.estimate("alive_12mo") and "CI" not in S.estimate("discharged_alive")
+    frame = S.headline_frame().set_index("Outcome")
+    discharge = frame.loc["Survival to hospital discharge"]
+    assert discharge["Patients with the outcome"] == "31 of 31 patients in 3 studies"
+    assert discharge["Pooled mean proportion, % (95% CrI)"].startswith("not pooled: every study reports 100%")
+    assert "%" not in discharge["Pooled mean proportion, % (95% CrI)"].replace("100%", "")
+    weaned = frame.loc["Weaned from intravenous inotropes"]
+    assert weaned["Pooled mean proportion, % (95% CrI)"] == "91.4% (73.2 to 98.1)"
+    # death during follow-up: no common horizon, so no pooled risk; each study with its follow-up
+    death = S.headline("died_followup")
+    assert death.status == "no_horizon" and death.bayes is None
+    para = str(S.headline_paragraph("died_followup"))
+    assert "18 of 41 patients in 3 studies" in para and "no common time horizon" in para
+    assert "median 9\\.5 months" in para or "median 9.5 months" in para
     assert S.prediction("weaned") == "43.3 to 99.9%"
     assert S.evidence("weaned") == "5 studies, 65 patients, every count reported"
     assert "10 of 31 patients' counts derived (32%)" in S.evidence("discharged_alive")
@@ -98,7 +112,7 @@ def test_outcome_page_paragraphs_name_the_model_fitted(frozen_site):
     analysis named by the model actually fitted (Freeman-Tukey when every study is at 100%)."""
     S = frozen_site
     weaned = str(S.headline_paragraph("weaned")) + str(S.models_paragraph("weaned"))
-    assert "a new study: 43\\.3 to 99\\.9%" in weaned and "(GLMM): 97\\.1%" in weaned
+    assert "95% predictive range: 43\\.3 to 99\\.9%" in weaned and "(GLMM): 97\\.1%" in weaned
     assert "Median study" in weaned and str(S.bayes_note("weaned")) == ""
     discharge = str(S.headline_paragraph("discharged_alive")) + str(S.models_paragraph("discharged_alive"))
     assert discharge.startswith("**Headline:** not pooled")
@@ -110,3 +124,21 @@ def test_outcome_page_paragraphs_name_the_model_fitted(frozen_site):
                                                                  "has no finite estimate then.")
     assert S.heterogeneity_sentence("alive_12mo").endswith("it needs at least 2 studies.")
     assert S.glmm_text("alive_12mo") == "100.0% (95% CI 69.2 to 100.0); no prediction interval (one study)"
+
+
+def test_one_i2_per_display_each_with_its_definition(frozen_site):
+    """Weaning: R meta's I^2 (from Cochran's Q) is 0%, one from the GLMM's tau^2 is 77%. The CSV and
+    the command line carry R meta's, named; the figure carries none; the page's sentence both, each
+    named (frozen data)."""
+    import pandas as pd
+
+    from metaprop.site.figures import model_heterogeneity_label
+
+    S = frozen_site
+    summary = pd.read_csv(S.root / "results" / "summary.csv")
+    row = summary[(summary["outcome"] == "weaned") & (summary["analysis"] == "primary")].iloc[0]
+    assert round(row["i2"]) == 0 and row["i2_definition"].startswith("from Cochran's Q")
+    label = model_heterogeneity_label(S.headline("weaned").bayes, S.results.glmm_heterogeneity["weaned"])
+    assert "I\u00b2" not in label and "LR test p" in label
+    text = S.heterogeneity_sentence("weaned")
+    assert "I\u00b2 = 77% computed from this \u03c4\u00b2" in text and "R meta prints I\u00b2 = 0%" in text

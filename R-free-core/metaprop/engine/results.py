@@ -186,6 +186,8 @@ class PoolResult:
             "tau2_lower": json_number(self.tau2_ci[0]), "tau2_upper": json_number(self.tau2_ci[1]),
             "tau2_ci_sign": list(self.tau2_ci_sign), "method_tau_ci": self.method_tau_ci,
             "i2": json_number(100 * self.i2) if self.i2 is not None else None,
+            "i2_definition": ("from Cochran's Q, (Q - df)/Q, as R meta prints it" if self.convention == "meta"
+                              else "from tau^2, as metafor prints it"),
             "i2_lower": json_number(100 * self.i2_ci[0]), "i2_upper": json_number(100 * self.i2_ci[1]),
             "h": json_number(self.h), "h_lower": json_number(self.h_ci[0]), "h_upper": json_number(self.h_ci[1]),
             "q": json_number(self.q), "q_df": self.q_df, "q_pvalue": json_number(self.q_pvalue),

@@ -53,8 +53,11 @@ class Certainty:
 
 @dataclass(frozen=True)
 class Headline:
-    """One outcome's headline. ``status``: "pooled", "too_few" (k below the minimum) or
-    "all_extreme" (every study at 100% or 0%), "none" (no study reports it)."""
+    """One outcome's headline. ``status``: "pooled", "too_few" (k below the minimum),
+    "all_extreme" (every study at 100% or 0%), "no_horizon" (counted over each study's own
+    follow-up: :data:`HEADLINE` ``no_common_horizon``) or "none" (no study reports it).
+    ``pooled_count`` is the events over the patients with its Clopper-Pearson interval, which
+    assumes one common proportion: the site shows counts as counts, not this interval."""
 
     outcome: str
     label: str
@@ -191,6 +194,8 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame, reproduced=Non
     patients = int(counts["total"].sum()) if k else 0
     derived = int(counts.loc[counts["derivation"] != "reported", "total"].sum()) if k else 0
     studies = counts[["study_id", "label", "events", "total", "derivation"]].reset_index(drop=True)
+    follow = data.studies.set_index("study_id")["follow_up_reported"]
+    studies["follow_up"] = [None if pd.isna(follow.get(sid)) else str(follow.get(sid)) for sid in studies["study_id"]]
     x = counts["events"].to_numpy(int)
     n = counts["total"].to_numpy(int)
     status = pooling_status(x, n)
@@ -215,6 +220,11 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame, reproduced=Non
                         why_not_pooled="no study in the primary analysis reports this outcome", **base)
     p, lo, hi = study_ci(np.array([events]), np.array([patients]), "CP")
     count = (float(p[0]), float(lo[0]), float(hi[0]))
+    if outcome in HEADLINE["no_common_horizon"]:
+        return Headline(status="no_horizon", bayes=None, pooled_count=count,
+                        certainty=certainty(k, patients, derived, None),
+                        why_not_pooled=("it is counted over each study's own follow-up, with no common time "
+                                        "horizon, so a pooled proportion would be a risk at no stated time"), **base)
     if status == "too_few":
         return Headline(status=status, bayes=None, pooled_count=count,
                         certainty=certainty(k, patients, derived, None),

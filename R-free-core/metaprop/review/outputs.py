@@ -182,7 +182,10 @@ def summary_frame(sets: Mapping[tuple[str, str], FitSet]) -> pd.DataFrame:
             continue
         est, lo, hi, pil, piu = summary_values(res)
         rows.append(row | {"estimate": est, "ci_lower": lo, "ci_upper": hi, "pi_lower": pil, "pi_upper": piu,
-                           "tau2": res.tau2, "i2": 100 * res.i2, "q": res.q, "q_df": res.q_df,
+                           "tau2": res.tau2, "i2": 100 * res.i2,
+                           "i2_definition": "from Cochran's Q, (Q - df)/Q, as R meta prints it"
+                           if res.convention == "meta" else "from tau^2, as metafor prints it",
+                           "q": res.q, "q_df": res.q_df,
                            "q_pvalue": res.q_pvalue, "sm": res.sm, "method": res.method,
                            "method_tau": res.method_tau, "note": " ".join(res.notes)})
     return pd.DataFrame(rows)

@@ -122,7 +122,12 @@ BAYES_PRIOR_SENSITIVITY = (
 #:   the outcome page;
 #: - every headline shows k, patients, the share of patients whose count is derived rather than
 #:   reported, and each published estimate of the outcome beside ours with why they differ.
-HEADLINE = {"min_studies": 3, "estimand": "mean proportion", "published_sources": ("hernandez2018", "alshakarchi2024")}
+#: - an outcome counted over each study's own follow-up, with no common time horizon
+#:   (``no_common_horizon``), gets none either: a pooled proportion of deaths over 9 months in one
+#:   study and 40 in another is a risk at no stated time; each study's count is shown with its
+#:   follow-up instead.
+HEADLINE = {"min_studies": 3, "estimand": "mean proportion", "published_sources": ("hernandez2018", "alshakarchi2024"),
+            "no_common_horizon": ("died_followup",)}
 
 #: GRADE-style certainty of a single-arm proportion (Guyatt et al. 2011, J Clin Epidemiol 64:383;
 #: Murad et al. 2018, BMJ Evid Based Med 23:60-63, for case series): start at "low"

@@ -69,15 +69,17 @@ def heterogeneity_label(res: PoolResult) -> str:
 
 def model_heterogeneity_label(bayes, profile=None) -> str:
     """'Heterogeneity: Bayesian tau = 0.74 [0.07; 1.49]; GLMM tau^2 = 3.88 [0.19; 106.3], LR test
-    p = 0.008, I^2 = 77%': the quantities of the models shown, each consistent with its own tau
-    (R meta's line takes I^2 from the Wald Q of corrected logits instead)."""
+    p = 0.008': the quantities of the models shown, each on its own likelihood. No I^2: R meta's
+    (from the Wald Q of corrected logits, in summary.csv and the command line) and one computed
+    from the GLMM's tau^2 can disagree (0% and 77% for weaning); the outcome page gives both, each
+    with its definition, in one sentence."""
     t = bayes.tau
     out = f"Heterogeneity: Bayesian \u03c4 = {t.median:.2f} [{t.lower:.2f}; {t.upper:.2f}]"
     if profile is not None:
         lo, hi = profile.tau2_ci
         hi_txt = f"{hi:.2f}" if math.isfinite(hi) else "\u221e"
         out += (f"; GLMM \u03c4\u00b2 = {profile.tau2:.2f} [{lo:.2f}; {hi_txt}], LR test p = "
-                f"{fmt_p(profile.lrt_pvalue)}, I\u00b2 = {100 * profile.i2:.0f}%")
+                f"{fmt_p(profile.lrt_pvalue)}")
     return out
 
 

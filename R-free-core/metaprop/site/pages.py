@@ -118,19 +118,30 @@ class Site:
         return self.results.primary[outcome]
 
     def estimate(self, outcome: str) -> str:
-        """'91.5% (95% credible interval 79.2 to 97.5)' when pooled; otherwise the pooled count with
-        its exact interval and why it is not pooled."""
+        """'91.4% (95% credible interval 73.2 to 98.1)' when pooled; otherwise the counts as counts
+        ('not pooled: 31 of 31 patients in 3 studies') and why it is not pooled."""
         h = self.headline(outcome)
         if h.status == "pooled":
             b = h.bayes.p_mean
             return estimate_ci(b.median, b.lower, b.upper, unit="%", ci_label="95% credible interval ")
         if h.status == "none":
             return "not estimable: no study reports it"
-        e, lo, hi = h.pooled_count
-        return (f"not pooled: {h.events}/{h.patients} patients, "
-                + estimate_ci(e, lo, hi, unit="%", ci_label="exact 95% CI ") + f"; {h.why_not_pooled}")
+        return f"not pooled: {self.counts_text(outcome)}, because {h.why_not_pooled}"
+
+    def counts_text(self, outcome: str) -> str:
+        """'59 of 65 patients in 5 studies': the primary analysis' counts, as counts."""
+        h = self.headline(outcome)
+        return f"{h.events} of {h.patients} patients in {h.k} {'study' if h.k == 1 else 'studies'}"
+
+    def follow_up_text(self, outcome: str) -> str:
+        """Each study's count with its follow-up: 'Konstantino* 2006: 5 of 10 (median 9.5 months)'."""
+        h = self.headline(outcome)
+        return "; ".join(f"{r['label']}: {r['events']} of {r['total']}"
+                         + (f" ({r['follow_up']})" if r["follow_up"] else " (follow-up not reported)")
+                         for _, r in h.studies.iterrows())
 
     def prediction(self, outcome: str) -> str:
+        """A new study's true proportion, 95% predictive range: '43.3 to 99.9%'."""
         h = self.headline(outcome)
         if h.status != "pooled":
             return "no range for a new study (not pooled)"
@@ -149,7 +160,8 @@ class Site:
     def answer(self, outcome: str) -> str:
         """The home page's line for one outcome: estimate, range for a new study, evidence, certainty."""
         h = self.headline(outcome)
-        new = f"; a new study would be expected to find {self.prediction(outcome)}" if h.status == "pooled" else ""
+        new = (f"; the true proportion of a new study's population would lie in {self.prediction(outcome)} "
+               "(95% predictive range)" if h.status == "pooled" else "")
         return f"{self.estimate(outcome)}{new} ({self.evidence(outcome)}). Certainty: {self.certainty(outcome)}."
 
     def headline_paragraph(self, outcome: str) -> MarkdownText:
@@ -158,9 +170,12 @@ class Site:
         h = self.headline(outcome)
         if h.status == "pooled":
             return MarkdownText(f"**Headline (mean proportion, Bayesian model):** {md_escape(self.estimate(outcome))}"
-                                f"; a new study: {md_escape(self.prediction(outcome))} "
-                                f"({md_escape(self.evidence(outcome))}).")
-        return MarkdownText(f"**Headline:** {md_escape(self.estimate(outcome))} ({md_escape(self.evidence(outcome))}).")
+                                f"; a new study's true proportion, 95% predictive range: "
+                                f"{md_escape(self.prediction(outcome))} ({md_escape(self.evidence(outcome))}).")
+        text = f"**Headline:** {md_escape(self.estimate(outcome))} ({md_escape(self.evidence(outcome))})."
+        if h.status == "no_horizon":
+            text += f" Each study, with its follow-up: {md_escape(self.follow_up_text(outcome))}."
+        return MarkdownText(text)
 
     def models_paragraph(self, outcome: str) -> MarkdownText:
         """The Bayesian median study (where pooled) and R meta's default analysis, named by the model
@@ -201,21 +216,24 @@ class Site:
         return MarkdownText("\n".join(lines))
 
     def headline_frame(self) -> pd.DataFrame:
+        """The home page's table: counts as counts for every outcome; the pooled estimate only
+        where the headline rules pool, never a count under an estimate's heading."""
         rows = []
         for o in ("weaned", "discharged_alive", "alive_12mo"):
             h = self.headline(o)
             if h.status == "pooled":
                 b = h.bayes.p_mean
                 est = estimate_ci(b.median, b.lower, b.upper, unit="%")
-            elif h.pooled_count is not None:
-                e, lo, hi = h.pooled_count
-                est = f"not pooled ({h.events}/{h.patients}; exact CI {interval(lo, hi, unit='%')})"
-            else:
+            elif h.status == "none":
                 est = DASH
+            else:
+                est = f"not pooled: {h.why_not_pooled}"
             pub = "; ".join(f"{p.citation}: {estimate_ci(p.estimate, p.ci_lower, p.ci_upper, digits=None, scale=1)}"
                             for p in h.published) or DASH
-            rows.append({"Outcome": OUTCOMES[o], "Mean proportion, % (95% CrI)": est,
-                         "A new study": self.prediction(o) if h.status == "pooled" else DASH,
+            rows.append({"Outcome": OUTCOMES[o], "Patients with the outcome": self.counts_text(o) if h.k else DASH,
+                         "Pooled mean proportion, % (95% CrI)": est,
+                         "A new study's true proportion (95% predictive range)":
+                             self.prediction(o) if h.status == "pooled" else DASH,
                          "Evidence": self.evidence(o), "Published, %": pub,
                          "Certainty": h.certainty.level.capitalize() if h.certainty else DASH})
         return pd.DataFrame(rows)
@@ -228,10 +246,12 @@ class Site:
         return show(GT(self.headline_frame()).tab_header(title="What the evidence says",
                                                      subtitle=f"Data version {self.data.version} "
                                                               f"({self.data.created})")
-                .tab_source_note("Mean proportion: population-averaged, Bayesian binomial-normal random-effects "
-                                 "model (95% credible interval, CrI). A new study: 95% predictive range. "
-                                 "Not pooled: fewer than 3 studies, or every study at 100%; the pooled count "
-                                 "with its exact (Clopper-Pearson) interval instead. Certainty: GRADE-style.")
+                .tab_source_note("Patients with the outcome: the primary analysis' counts, added up. Pooled mean "
+                                 "proportion: population-averaged, Bayesian binomial-normal random-effects "
+                                 "model (95% credible interval, CrI); not pooled below 3 studies or when every "
+                                 "study is at 100%. A new study's true proportion: where the proportion of a "
+                                 "new study's population would lie (95% predictive range; a small study would "
+                                 "observe a wider spread). Certainty: GRADE-style.")
                 .pipe(house_style))
 
     # -- coverage study and headline model (methods page) ----------------------------------
