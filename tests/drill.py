@@ -2,8 +2,8 @@
 
 Each change edits the CSV files, adds a dated entry at the top of ``CHANGELOG.md`` and bumps
 ``version`` in ``datapackage.json``, and nothing else. The study added here is **synthetic**
-(``drill2026``, marked as such in every text cell): these copies live in temporary folders and
-are never written to ``data/``.
+(``drill2026``, or the next free ``drillN``, marked as such in its source cells): these copies
+live in temporary folders and are never written to ``data/``.
 """
 
 from __future__ import annotations
@@ -61,8 +61,10 @@ def add_study(data: Path, date: str | None = None) -> str:
     """A new primary case series with three outcomes (weaned, discharged alive, died during follow-up)."""
     fields, rows = _read(data / "studies.csv")
     template = next(r for r in rows if r["inclusion"] == "primary")
+    taken = {r["study_id"] for r in rows}
+    sid = next(f"drill{i}" for i in range(2026, 10**6) if f"drill{i}" not in taken)  # whatever data/ holds
     new = dict.fromkeys(fields, "") | {
-        "study_id": "drill2026", "first_author": "Drill A", "first_author_verified": "yes", "year": "2026",
+        "study_id": sid, "first_author": "Drill A", "first_author_verified": "yes", "year": "2026",
         "title": "Synthetic drill study: CRT in inotrope-dependent patients", "journal": "Synthetic",
         "design": "retrospective case series", "n_crt": "17", "retracted": "no", "hernandez2018": "unlikely",
         "inclusion": "primary", "inclusion_reason": template["inclusion_reason"],
@@ -72,10 +74,10 @@ def add_study(data: Path, date: str | None = None) -> str:
     ofields, orows = _read(data / "outcomes.csv")
     for outcome, events in (("weaned", 13), ("discharged_alive", 15), ("died_followup", 6)):
         orows.append(dict.fromkeys(ofields, "") | {
-            "study_id": "drill2026", "outcome": outcome, "events": str(events), "total": "17",
+            "study_id": sid, "outcome": outcome, "events": str(events), "total": "17",
             "derivation": "reported", "source": SYNTHETIC_SOURCE, "location": "abstract, results"})
     _write(data / "outcomes.csv", ofields, orows)
-    return _record(data, "major", date, "New study (drill2026)")
+    return _record(data, "major", date, f"New study ({sid})")
 
 
 def correct_count(data: Path, date: str | None = None) -> str:
