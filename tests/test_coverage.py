@@ -40,10 +40,14 @@ def test_first_replications_are_reproduced_by_the_script():
     scenario = study.scenarios()[0]
     rows = study.run_scenario((scenario, study.CHECK_REPS))
     assert len(rows) == len(meta["check"])
+    # The Bayesian model's quadrature was made more accurate (2026-12-04) after the table was run:
+    # its limits moved by at most 5.8e-10 (half-normal(0.5)) and 3.0e-8 (half-normal(1.0)) on these
+    # replications; no coverage flag changed (asserted). Other methods: unchanged code, 5e-13.
+    tol = {"Bayes-HN0.5": 1e-8, "Bayes-HN1.0": 1e-7}
     for got, want in zip(rows, meta["check"], strict=True):
         assert (got["rep"], got["method"], got["cover_mean"]) == (want["rep"], want["method"], want["cover_mean"])
-        assert got["lower"] == pytest.approx(want["lower"], abs=1e-9)
-        assert got["upper"] == pytest.approx(want["upper"], abs=1e-9)
+        assert got["lower"] == pytest.approx(want["lower"], abs=tol.get(got["method"], 1e-11))
+        assert got["upper"] == pytest.approx(want["upper"], abs=tol.get(got["method"], 1e-11))
 
 
 def test_rule_chooses_the_protocols_prior():

@@ -141,7 +141,13 @@ MEASURE = """() => {
     if (region && region.scrollWidth > region.clientWidth && region.tabIndex < 0) wide.push('region without focus');
   }
   const broken = [...document.images].filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src);
-  return {wide, broken, pageWidth: document.documentElement.scrollWidth, view: window.innerWidth,
+  const items = [...document.querySelectorAll('#navbarCollapse > .navbar-nav > .nav-item')]
+    .filter(li => li.getBoundingClientRect().width > 0);
+  const nav = {tops: [...new Set(items.map(li => Math.round(li.getBoundingClientRect().top)))].length,
+               tallest: Math.max(0, ...items.map(li => Math.round(
+                 li.querySelector('.nav-link').getBoundingClientRect().height))),
+               titleCut: [...document.querySelectorAll('.navbar-title')].some(t => t.scrollWidth > t.clientWidth + 1)};
+  return {wide, broken, nav, pageWidth: document.documentElement.scrollWidth, view: window.innerWidth,
           text: document.body.innerText, footer: (document.querySelector('.nav-footer') || {}).innerText || '',
           pwned: window.__pwned || 0};
 }"""
@@ -200,6 +206,16 @@ def test_site_publishes_the_projects_files_only(rendered):
                                                  "sitemap.xml", "robots.txt"}
     assert {"data/studies.csv", "results/results.json", "results/forest_weaned.svg", "CITATION.cff",
             "site-assets/explorer.js", "site-assets/explorer-engine.js"} <= set(files)
+
+
+def test_navigation_fits_one_line_and_the_title_is_whole(visits):
+    """At 1280 px the menu items stand on one line, none wrapped onto two (a link about 40 px high
+    is one line of text plus padding), and the site title is not cut; at 390 px the title is
+    whole too (the items fold into the toggle there)."""
+    for (rel, width), m in visits.items():
+        assert not m["nav"]["titleCut"], (rel, width)
+        if width == 1280:
+            assert m["nav"]["tops"] == 1 and m["nav"]["tallest"] < 48, (rel, m["nav"])
 
 
 def test_every_page_fits_loads_and_stays_on_this_host(visits):

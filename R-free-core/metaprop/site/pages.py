@@ -160,9 +160,13 @@ class Site:
     def answer(self, outcome: str) -> str:
         """The home page's line for one outcome: estimate, range for a new study, evidence, certainty."""
         h = self.headline(outcome)
-        new = (f"; the true proportion of a new study's population would lie in {self.prediction(outcome)} "
-               "(95% predictive range)" if h.status == "pooled" else "")
-        return f"{self.estimate(outcome)}{new} ({self.evidence(outcome)}). Certainty: {self.certainty(outcome)}."
+        if h.status == "pooled":
+            new = (f"; the true proportion of a new study's population would lie in {self.prediction(outcome)} "
+                   "(95% predictive range)")
+            return f"{self.estimate(outcome)}{new} ({self.evidence(outcome)}). Certainty: {self.certainty(outcome)}."
+        # not pooled: the estimate already gives the counts; the evidence adds what they rest on
+        derived = self.evidence(outcome).split(" patients, ", 1)[-1] if h.patients else ""
+        return f"{self.estimate(outcome)}{f'; {derived}' if derived else ''}. Certainty: {self.certainty(outcome)}."
 
     def headline_paragraph(self, outcome: str) -> MarkdownText:
         """The outcome page's first line: the headline, the range for a new study where pooled, and
@@ -188,6 +192,9 @@ class Site:
         else:
             name = "GLMM"
         glmm = f"**R meta's default analysis** ({md_escape(name)}): {md_escape(self.glmm_text(outcome))}."
+        if h.status == "no_horizon":
+            glmm += (" It pools counts over different follow-up times, as R meta would print it; it is not a risk "
+                     "at any stated time.")
         if h.status == "pooled":
             return MarkdownText(f"**Median study's proportion** (Bayesian model): "
                                 f"{md_escape(self.median_study(outcome))}. {glmm}")
