@@ -247,3 +247,30 @@ def test_post_compare_script_checks_the_artifact(tmp_path, number, head, posted,
     assert ("issues/12/comments" in calls and "--method POST" in calls) == posted
     if posted:
         assert "download the artifact" in (tmp_path / "compare-body.md").read_text()
+
+
+def test_quarto_is_pinned_to_the_version_the_tests_use():
+    """Every quarto-actions/setup step and the site extra name Quarto 1.10.18; CI's render job turns
+    a skipped site test into a failure."""
+    for wf in WORKFLOWS:
+        doc = yaml.safe_load(wf.read_text())
+        for job in doc["jobs"].values():
+            for step in job.get("steps", []):
+                if "quarto-actions/setup" in step.get("uses", ""):
+                    assert str(step["with"]["version"]) == "1.10.18", wf.name
+    assert '"quarto-cli==1.10.18"' in (ROOT / "pyproject.toml").read_text()
+    render = yaml.safe_load((ROOT / ".github/workflows/ci.yml").read_text())["jobs"]["render"]
+    site_step = next(s for s in render["steps"] if "pytest -q -m site" in s.get("run", ""))
+    assert site_step["env"]["METAPROP_REQUIRE_SITE"] == "1"
+
+
+def test_a_required_site_test_fails_instead_of_skipping(tmp_path):
+    """With METAPROP_REQUIRE_SITE=1 and no quarto on the PATH, the site test fails (exit 2 for a
+    collection error or 1 for a failure), where without it it skips."""
+    env = {k: v for k, v in os.environ.items() if k != "METAPROP_REQUIRE_SITE"}
+    env["PATH"] = os.path.dirname(sys.executable)  # no quarto here
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(ROOT / "tests" / "test_site.py")]
+    skipped = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert skipped.returncode in (0, 5) and "skipped" in skipped.stdout
+    failed = subprocess.run(cmd, env=env | {"METAPROP_REQUIRE_SITE": "1"}, capture_output=True, text=True, cwd=tmp_path)
+    assert failed.returncode in (1, 2) and "METAPROP_REQUIRE_SITE=1" in failed.stdout

@@ -30,10 +30,23 @@ WIDTHS = (1280, 390)
 CHROME_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                "--disable-component-update", "--disable-sync"]
 
+#: set in CI's render job: there a missing Quarto, Playwright or Chromium fails, never skips
+REQUIRED = os.environ.get("METAPROP_REQUIRE_SITE") == "1"
+
+
+def _skip(reason: str, module: bool = False):
+    if REQUIRED:
+        pytest.fail(f"METAPROP_REQUIRE_SITE=1 and {reason}", pytrace=False)
+    pytest.skip(reason, allow_module_level=module)
+
+
 if QUARTO is None:
-    pytest.skip("quarto is not on the PATH: the site test renders with the real Quarto "
-                "(see ../shared/tools/quarto-local/README.md, or Quarto's installer)", allow_module_level=True)
-playwright = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (make setup)")
+    _skip("quarto is not on the PATH: the site test renders with the real Quarto 1.10.18 (README, "
+          "'Quarto')", module=True)
+try:
+    import playwright.sync_api  # noqa: F401 - the browser tests need it
+except ImportError:
+    _skip("playwright is not installed (make setup)", module=True)
 
 
 # A contributor's author name that is HTML (valid data: only formulas and control characters are
@@ -114,7 +127,7 @@ def browser():
         try:
             b = p.chromium.launch(args=CHROME_ARGS, **kw)
         except Exception as exc:  # noqa: BLE001 - no browser: say so
-            pytest.skip(f"no Chromium to open the site with ({exc.__class__.__name__})")
+            _skip(f"no Chromium to open the site with ({exc.__class__.__name__})")
         yield b
         b.close()
 
