@@ -123,6 +123,27 @@ def run_page(path, timeout: int = 600, root: Path | None = None) -> PageRun:
     return PageRun(path, front, pieces, [c.get("outputs", []) for c in nb.cells])
 
 
+def run_pages(paths, root: Path | None = None, timeout: int = 600) -> list[PageRun]:
+    """Execute several pages one after another in one kernel (a fast smoke run: each page still
+    sets its own names first, as every page here does); one :class:`PageRun` per page."""
+    parsed = []
+    for path in map(Path, paths):
+        front, pieces = parse_qmd(path.read_text(encoding="utf-8"), path.parent)
+        parsed.append((path, front, pieces))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(p.source if p.kind == "cell" else f"str({p.source})")
+                for _, _, pieces in parsed for p in pieces]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(root or ROOT)}}).execute()
+    outputs = [c.get("outputs", []) for c in nb.cells]
+    runs, at = [], 0
+    for path, front, pieces in parsed:
+        runs.append(PageRun(path, front, pieces, outputs[at:at + len(pieces)]))
+        at += len(pieces)
+    return runs
+
+
 if __name__ == "__main__":
     for arg in sys.argv[1:]:
         run = run_page(arg)

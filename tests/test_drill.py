@@ -16,13 +16,13 @@ import subprocess
 
 import pytest
 from drill import CHANGES, apply, bump
-from qmd import run_page
+from qmd import run_pages
 
 from metaprop.review.compare import compare_ref, format_markdown
 from metaprop.review.explorer import explorer_data
 from metaprop.review.validate import validate
 from metaprop.review.versioning import check_version
-from metaprop.site.publish import write_results
+from metaprop.site.build import load_build
 
 from conftest import ROOT
 
@@ -84,15 +84,14 @@ def test_compare_shows_the_headline_change(drilled):
 
 def test_results_and_every_page_on_the_drilled_data(drilled):
     repo, _ = drilled
-    data, results = write_results(repo / "data", repo / "results")
+    data, results = load_build(repo)  # results/ and the build cache, which every page then loads
     assert data.studies["source"].str.startswith("synthetic drill record").any()
     for o in results.headlines:
         e = json.loads((repo / "results" / f"explorer_{o}.json").read_text())
         assert e == explorer_data(data, o)
     pages = [repo / "index.qmd", *sorted(p for p in (repo / "analysis").glob("*.qmd") if not p.name.startswith("_"))]
-    for page in pages:
-        run = run_page(page, root=repo)
+    runs = run_pages(pages, root=repo)  # one kernel for all pages: tests/test_site.py renders each for real
+    for run in runs:
         for v in run.inline_values():
-            assert v and "nan" not in v.split() and "None" not in v.split(), (page.name, v)
-    text = " ".join(run_page(repo / "index.qmd", root=repo).inline_values())
-    assert f"data version {data.version}" in text
+            assert v and "nan" not in v.split() and "None" not in v.split(), (run.path.name, v)
+    assert f"data version {data.version}" in " ".join(runs[0].inline_values())

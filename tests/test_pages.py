@@ -68,6 +68,8 @@ def test_pages_are_thin():
         assert not typed, f"{page.name}: typed-in percentages {typed}"
 
 
+@pytest.mark.skipif(shutil.which("quarto") is not None and os.environ.get("METAPROP_PAGES_WITH_QUARTO") != "1",
+                    reason="quarto is on the PATH: tests/test_site.py checks the rendered home page")
 def test_home_shows_2018_reproduction_and_live_estimates():
     """Live data: the shapes of the numbers and the data version; exact values are tested on the
     frozen data (tests/test_data.py, tests/test_headline.py)."""

@@ -73,6 +73,9 @@ def _project_copy(dest: Path) -> Path:
     for decoy in (".venv/lib/pkg/data/decoy.csv", "vendor/results/decoy.json", "vendor/data/decoy.csv"):
         (dest / decoy).parent.mkdir(parents=True, exist_ok=True)
         (dest / decoy).write_text("decoy\n")
+    # the copy's `make prerender` uses this checkout's .venv: its pyproject.toml must never look newer
+    # than the venv's install stamp, or make would reinstall the package from the temporary copy
+    os.utime(dest / "pyproject.toml", (0, 0))
     studies = dest / "data" / "studies.csv"
     rows = list(csv.reader(io.StringIO(studies.read_text(encoding="utf-8"), newline="")))
     col = rows[0].index("first_author")
@@ -219,6 +222,19 @@ def test_site_publishes_the_projects_files_only(rendered):
                                                  "sitemap.xml", "robots.txt"}
     assert {"data/studies.csv", "results/results.json", "results/forest_weaned.svg", "CITATION.cff",
             "site-assets/explorer.js", "site-assets/explorer-engine.js"} <= set(files)
+
+
+def test_home_shows_2018_reproduction_and_live_estimates(visits):
+    """Live data: the shapes of the home page's numbers and its data version (exact values are
+    tested on the frozen data)."""
+    import re
+
+    from metaprop.review.data import load
+
+    text = visits[("index.html", 1280)]["text"]
+    assert re.search(r"\d+\.\d\d% \(\d+\.\d\d to \d+\.\d\d\)", text)
+    assert re.search(r"\d+\.\d% \(95% credible interval \d+\.\d to \d+\.\d\)", text)
+    assert f"Data version {load(ROOT / 'data').version}" in text
 
 
 def test_navigation_fits_one_line_and_the_title_is_whole(visits):

@@ -407,7 +407,7 @@ def _mu_at_mean(c, taus, grid_mu, pbar):
     p0, p1 = pbar[i, cols], pbar[i + 1, cols]
     m0, m1 = grid_mu[i, cols], grid_mu[i + 1, cols]
     mu = m0 + (m1 - m0) * np.minimum(np.maximum((c - p0) / np.where(p1 > p0, p1 - p0, 1.0), -5.0), 6.0)
-    for _ in range(6):  # Newton on the accurate mean proportion (Gauss-Laguerre where tau is large)
+    for _ in range(3):  # Newton on the accurate mean proportion (Gauss-Laguerre where tau is large)
         f = mean_proportion(mu, taus) - c
         mu = mu - f / np.maximum(_mean_proportion_slope(mu, taus), 1e-300)
     return mu
