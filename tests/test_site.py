@@ -58,14 +58,13 @@ HOSTILE_AUTHOR = "<script>window.__pwned=1</script><img/src=x/onerror=window.__p
 
 def _hostile_target() -> tuple[str, str, bool]:
     """(study_id, label with the hostile author, whether the 12-month page lists it as missing)."""
-    from metaprop.review.data import load
+    from metaprop.review.data import load, study_label
 
     data = load(ROOT / "data")
     missing = data.missing("alive_12mo")
-    row = (data.studies.set_index("study_id").loc[missing["study_id"].iloc[0]] if len(missing)
-           else data.studies.set_index("study_id").iloc[0])
     sid = missing["study_id"].iloc[0] if len(missing) else data.studies["study_id"].iloc[0]
-    return sid, f"{HOSTILE_AUTHOR} {int(row['year'])}", bool(len(missing))
+    row = data.studies.set_index("study_id").loc[sid].to_dict() | {"study_id": sid, "first_author": HOSTILE_AUTHOR}
+    return sid, study_label(row), bool(len(missing))
 
 
 HOSTILE_ID, HOSTILE_LABEL, HOSTILE_ON_12MO = _hostile_target()
@@ -303,8 +302,7 @@ def test_contributor_text_shows_as_text_never_runs(visits):
     """The hostile author's label is on the 12-month survival page as visible text, and neither its
     script nor its onerror handler ran on any page (issue 9)."""
     assert {k: m["pwned"] for k, m in visits.items() if m["pwned"]} == {}
-    assert HOSTILE_LABEL in visits[("analysis/studies.html", 1280)]["text"] or HOSTILE_AUTHOR in visits[
-        ("analysis/studies.html", 1280)]["text"]
+    assert HOSTILE_LABEL in visits[("analysis/studies.html", 1280)]["text"]
     if HOSTILE_ON_12MO:
         assert HOSTILE_LABEL in visits[("analysis/survival-12mo.html", 1280)]["text"]
 
