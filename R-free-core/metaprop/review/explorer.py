@@ -10,9 +10,9 @@ answered in two ways:
   JSON carries the t quantiles it needs;
 - the GLMM and the Bayesian model are pooled here, with the same engine calls as the static pages,
   for every subset of at least two studies while the outcome has at most ``all_subsets_max``
-  candidates, and beyond that for a named family whose size grows as k^2 at most (each analysis
-  set of the protocol, each without derived counts, each leaving one study out, and cumulative by
-  year): :func:`subset_plan`.
+  candidates, and beyond that for a named family whose size grows as 2k at most (each analysis
+  set of the protocol, each without derived counts, the primary set leaving one study out and
+  cumulative by year): :func:`subset_plan`.
 
 One JSON per outcome holds the studies, the methods, the t quantiles, the named subsets and, keyed
 by the candidates' indices joined by "-" (``"0-1-3"``), each precomputed method's estimate,
@@ -101,7 +101,8 @@ def subset_plan(cand) -> tuple[str, list[tuple[str, tuple[int, ...]]]]:
     lists ``(name, indices)`` for every subset of at least two studies, named subsets first.
 
     With k candidates, the family has at most 4 analysis sets, 8 of them without derived counts,
-    4k leaving one study out and 2k cumulative ones: O(k), against 2^k - k - 1 for all subsets.
+    and at most k leaving one primary study out and k cumulative ones of the primary set: O(k),
+    against 2^k - k - 1 for all subsets.
     """
     k = len(cand)
     inclusion = list(cand["inclusion"])
@@ -125,10 +126,10 @@ def subset_plan(cand) -> tuple[str, list[tuple[str, tuple[int, ...]]]]:
         add(f"{labels[pop]}, without counts derived from percentages",
             [i for i in idx if derivation[i] != "derived_from_percent"])
         add(f"{labels[pop]}, reported counts only", [i for i in idx if derivation[i] == "reported"])
-    for pop in ("primary", "all"):
+    for pop in ("primary",):
         for i in sets[pop]:
             add(f"{labels[pop]} without {cand['label'].iloc[i]}", [j for j in sets[pop] if j != i])
-    for pop in ("primary", "all"):
+    for pop in ("primary",):
         members = [i for i in order if i in set(sets[pop])]
         for j in range(2, len(members) + 1):
             add(f"{labels[pop]}, cumulative to {int(cand['year'].iloc[members[j - 1]])} "
