@@ -3,18 +3,29 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SITE_STAMP := $(VENV)/.installed-site
+QUARTO_VERSION := 1.10.18
 # cffconvert pins jsonschema < 4, which the main environment cannot have: it gets its own venv
 CFF_VENV := .venv-cff
 CFF_STAMP := $(CFF_VENV)/.installed
 
 .PHONY: setup site prerender results test test-quick lint validate benchmark bench-site bench-results references check-references coverage clean
 
+# the test environment (the core, Jupyter for Quarto's engine, pytest, Playwright, linters)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
-	touch $(STAMP)
+	touch $(STAMP) $(SITE_STAMP)
+
+# what rendering needs, and no more: the core and Jupyter for Quarto's engine (a subset of the above)
+$(SITE_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[render]"
+	$(BIN)/python -m ipykernel install --prefix $(VENV) --name python3 > /dev/null
+	touch $(SITE_STAMP)
 
 $(CFF_STAMP):
 	$(PYTHON) -m venv $(CFF_VENV)
@@ -24,31 +35,33 @@ $(CFF_STAMP):
 setup: $(STAMP) $(CFF_STAMP)
 
 ## Main job: validate data/, render the site with Quarto if installed, else write results/.
-## Quarto: the one on the PATH, else the quarto-cli package in the venv (it downloads Quarto when
-## installed, so it needs internet); without either, results/ only, with a message that says so.
-site: $(STAMP)
+## Quarto: the one on the PATH, else the quarto-cli package (Quarto $(QUARTO_VERSION), the version the tests
+## use) in the venv, tried once (it downloads Quarto when installed, so it needs internet); without
+## either, results/ only, with one message that says why and what to open.
+site: $(SITE_STAMP)
 	$(BIN)/metaprop validate data
 	@Q=$$(command -v quarto || true); \
-	if [ -z "$$Q" ] && [ ! -x $(BIN)/quarto ]; then \
-	  echo "quarto is not on the PATH: trying 'pip install quarto-cli' into $(VENV) ..."; \
-	  $(BIN)/python -m pip install --quiet quarto-cli > /dev/null 2>&1 || true; \
+	if [ -z "$$Q" ] && [ ! -x $(BIN)/quarto ] && [ ! -f $(VENV)/quarto-cli-install.log ]; then \
+	  echo "quarto is not on the PATH: trying 'pip install quarto-cli==$(QUARTO_VERSION)' into $(VENV) (once) ..."; \
+	  $(BIN)/python -m pip install "quarto-cli==$(QUARTO_VERSION)" > $(VENV)/quarto-cli-install.log 2>&1 || true; \
 	fi; \
 	[ -z "$$Q" ] && [ -x $(BIN)/quarto ] && Q=$(abspath $(BIN)/quarto); \
 	if [ -n "$$Q" ]; then \
-	  QUARTO_PYTHON=$(abspath $(BIN)/python) "$$Q" render && echo "Site rendered to _site/ (preview: quarto preview)"; \
+	  QUARTO_PYTHON=$(abspath $(BIN)/python) "$$Q" render && echo "Site rendered: open _site/index.html (or run 'quarto preview')"; \
 	else \
-	  echo "Quarto could not be installed (quarto-cli needs internet): writing results/ (JSON, CSV, SVG, PNG) without the site."; \
-	  $(BIN)/metaprop results --out results; \
+	  echo "Quarto is not installed: 'pip install quarto-cli==$(QUARTO_VERSION)' failed ($$(tail -n 1 $(VENV)/quarto-cli-install.log)); the full log is $(VENV)/quarto-cli-install.log (delete it to try again)."; \
+	  echo "Writing the same analysis to results/ instead (JSON, CSV, SVG, PNG) ..."; \
+	  $(BIN)/metaprop results --out results && echo "Open results/README.md first: what each file holds, column by column."; \
 	fi
 
 ## Quarto's pre-render step (also run by `quarto render` / `quarto preview` directly).
-prerender: $(STAMP)
+prerender: $(SITE_STAMP)
 	$(BIN)/python scripts/pre_render.py
 
-results: $(STAMP)
+results: $(SITE_STAMP)
 	$(BIN)/metaprop results --out results
 
-validate: $(STAMP)
+validate: $(SITE_STAMP)
 	$(BIN)/metaprop validate data
 
 test: $(STAMP) $(CFF_STAMP)

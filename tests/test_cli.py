@@ -173,3 +173,43 @@ def test_bayes_options_are_refused_where_they_do_not_apply(run_cli):
     assert code == 2 and "apply to --method Bayes only" in err
     code, _, err = run_cli("pool", "--events", "10,9", "--total", "10,10", "--method", "Bayes", "--hakn")
     assert code == 2 and "--hakn does not apply" in err
+
+
+def _readme_commands(path):
+    import re
+
+    text = path.read_text(encoding="utf-8")
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    return [ln.split("#")[0].strip() for b in blocks for ln in b.splitlines() if ln.startswith("metaprop ")]
+
+
+def test_readme_and_examples_commands_run_as_written(tmp_path, run_cli, monkeypatch):
+    """Every `metaprop ...` line of README.md and examples/README.md, run from the repository root
+    (results/ into a temporary folder), exits 0; the CSV the examples read is in the repository."""
+    import shlex
+
+    from conftest import ROOT
+
+    commands = _readme_commands(ROOT / "README.md") + _readme_commands(ROOT / "examples" / "README.md")
+    assert len(commands) >= 10
+    monkeypatch.chdir(ROOT)
+    for line in commands:
+        argv = shlex.split(line)[1:]
+        if argv[0] == "results":
+            argv = ["results", "--out", str(tmp_path / "results"), "--no-figures", "--no-explorer"]
+        code, out, err = run_cli(*argv)
+        assert code == 0, (line, err)
+        assert out.strip(), line
+
+
+def test_every_argument_of_every_subcommand_has_help():
+    import argparse
+
+    from metaprop.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"metaprop {name}: {action.option_strings or action.dest} has no help"

@@ -218,7 +218,22 @@ def test_quarto_pre_render_uses_the_project_environment():
     cfg = yaml.safe_load((ROOT / "_quarto.yml").read_text())
     assert cfg["project"]["pre-render"] == "make --no-print-directory prerender"
     makefile = (ROOT / "Makefile").read_text()
-    assert re.search(r"^prerender: \$\(STAMP\)\n\t\$\(BIN\)/python scripts/pre_render.py", makefile, re.M)
+    assert re.search(r"^prerender: \$\(SITE_STAMP\)\n\t\$\(BIN\)/python scripts/pre_render.py", makefile, re.M)
+
+
+def test_make_site_installs_only_what_rendering_needs():
+    """`make site` and Quarto's pre-render step use the render extra (the core and Jupyter), not the
+    test environment (pytest, Playwright, linters); quarto-cli is tried once, pinned, its log kept."""
+    import tomllib
+
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^site: \$\(SITE_STAMP\)$", makefile, re.M)
+    assert 'pip install --quiet -e ".[render]"' in makefile and "quarto-cli==$(QUARTO_VERSION)" in makefile
+    assert "QUARTO_VERSION := 1.10.18" in makefile and "quarto-cli-install.log" in makefile
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    names = {re.split(r"[<>=\[ ]", d)[0] for d in extras["render"]}
+    assert names == {"ipykernel", "nbformat", "nbclient", "jupyter_core"}
+    assert names <= {re.split(r"[<>=\[ ]", d)[0] for d in extras["test"]} | {"jupyter_core"}
 
 
 @pytest.mark.parametrize("number, head, posted, code", [

@@ -27,8 +27,10 @@ def _int_list(text: str) -> list[int]:
     return out
 
 
-def _add_pool_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("file", nargs="?", help="CSV with columns events,total (optional: study)")
+def _add_pool_options(p: argparse.ArgumentParser, bayes: bool = False) -> None:
+    p.add_argument("file", nargs="?",
+                   help="CSV with columns events,total (optional: study; year for --kind cumulative; "
+                        "the --by column for subgroups), e.g. examples/weaning.csv")
     p.add_argument("--events", type=_int_list, help="comma-separated events, e.g. 9,12,20")
     p.add_argument("--total", type=_int_list, help="comma-separated totals, e.g. 10,12,20")
     p.add_argument("--sm", default="PLOGIT", help=f"{choices_text('sm')} (default PLOGIT)")
@@ -48,6 +50,11 @@ def _add_pool_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--convention", default="meta", help=f"{choices_text('convention')} (default meta)")
     p.add_argument("--level", type=float, default=0.95, help="confidence level (default 0.95)")
     p.add_argument("--method-ci", default="CP", help=f"study CIs: {choices_text('method_ci')} (default CP)")
+    p.add_argument("--tau2-algorithm", default="metafor",
+                   help=f"{choices_text('tau2_algorithm')}: metafor's Fisher scoring and stopping rules, "
+                        "as R meta (default), or the exact optimum")
+    if not bayes:
+        return
     from .review.protocol import BAYES
 
     p.add_argument("--tau-prior", default=None, choices=["halfnormal", "halfcauchy"],
@@ -56,9 +63,6 @@ def _add_pool_options(p: argparse.ArgumentParser) -> None:
                    help=f"--method Bayes: scale of tau's prior (default {BAYES['tau_prior_scale']:g})")
     p.add_argument("--mu-sd", type=float, default=None,
                    help=f"--method Bayes: sd of mu's normal prior, logit scale (default {BAYES['mu_prior_sd']:g})")
-    p.add_argument("--tau2-algorithm", default="metafor",
-                   help=f"{choices_text('tau2_algorithm')}: metafor's Fisher scoring and stopping rules, "
-                        "as R meta (default), or the exact optimum")
 
 
 def _pool_kwargs(args) -> dict:
@@ -230,15 +234,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"metaprop {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("pool", help="pool proportions (R meta::metaprop)")
-    _add_pool_options(p)
+    p = sub.add_parser("pool", help="pool proportions (R meta::metaprop), or by the site's Bayesian model")
+    _add_pool_options(p, bayes=True)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(handler=_cmd_pool)
 
     s = sub.add_parser("sensitivity", help="leave-one-out, cumulative, subgroup, grid, egger")
     _add_pool_options(s)
     s.add_argument("--kind", required=True,
-                   choices=["leave-one-out", "cumulative", "subgroup", "grid", "egger"])
+                   choices=["leave-one-out", "cumulative", "subgroup", "grid", "egger"],
+                   help="leave-one-out; cumulative (in the order of --by, default the CSV's year column); "
+                        "subgroup (by --by); grid (every method at once); egger (Egger's test)")
     s.add_argument("--by", help="column for subgroup (or cumulative order; default year)")
     s.add_argument("--json", action="store_true", help="print JSON")
     s.set_defaults(handler=_cmd_sensitivity)
@@ -252,8 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.set_defaults(handler=_cmd_validate)
 
     r = sub.add_parser("results", help="write every result (JSON, CSV) and figure (SVG, PNG)")
-    r.add_argument("--data-dir", default="data")
-    r.add_argument("--out", default="results")
+    r.add_argument("--data-dir", default="data", help="the data folder (default: data)")
+    r.add_argument("--out", default="results",
+                   help="the folder to write (default: results); replaced whole, only when every file succeeded")
     r.add_argument("--no-figures", action="store_true", help="JSON and CSV only")
     r.add_argument("--no-explorer", action="store_true",
                    help="without the sensitivity explorer's files (explorer_*.json, every subset of studies)")
