@@ -49,7 +49,7 @@ site: $(SITE_STAMP)
 	if [ -n "$$Q" ]; then \
 	  QUARTO_PYTHON=$(abspath $(BIN)/python) "$$Q" render && echo "Site rendered: open _site/index.html (or run 'quarto preview')"; \
 	else \
-	  echo "Quarto is not installed: 'pip install quarto-cli==$(QUARTO_VERSION)' failed ($$(tail -n 1 $(VENV)/quarto-cli-install.log)); the full log is $(VENV)/quarto-cli-install.log (delete it to try again)."; \
+	  echo "Quarto is not installed: 'pip install quarto-cli==$(QUARTO_VERSION)' failed ($$(grep -m 1 -E '^ *ERROR:' $(VENV)/quarto-cli-install.log | sed 's/^ *//'); quarto-cli downloads Quarto while it installs, which needs internet access). Full log: $(VENV)/quarto-cli-install.log (delete it to try again), or install Quarto $(QUARTO_VERSION) from quarto.org and run make site again."; \
 	  echo "Writing the same analysis to results/ instead (JSON, CSV, SVG, PNG) ..."; \
 	  $(BIN)/metaprop results --out results && echo "Open results/README.md first: what each file holds, column by column."; \
 	fi

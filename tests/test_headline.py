@@ -137,7 +137,7 @@ def test_one_i2_per_display_each_with_its_definition(frozen_site):
     S = frozen_site
     summary = pd.read_csv(S.root / "results" / "summary.csv")
     row = summary[(summary["outcome"] == "weaned") & (summary["analysis"] == "primary")].iloc[0]
-    assert round(row["i2"]) == 0 and row["i2_definition"].startswith("from Cochran's Q")
+    assert round(row["i2_pct"]) == 0 and row["i2_definition"].startswith("from Cochran's Q")
     label = model_heterogeneity_label(S.headline("weaned").bayes, S.results.glmm_heterogeneity["weaned"])
     assert "I\u00b2" not in label and "LR test p" in label
     text = S.heterogeneity_sentence("weaned")

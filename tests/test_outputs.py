@@ -95,3 +95,41 @@ def test_glmm_forest_squares_by_patients(tmp_path):
     np.testing.assert_allclose(st["weight"], 100 * np.array([10, 10, 20, 14, 11]) / 65)
     save(forest_plot(r), tmp_path / "f.png")
     assert (tmp_path / "f.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_results_is_a_data_product(site_build):
+    """Live results/: README.md describes every file and every CSV column (with its unit); one
+    convention (proportions 0 to 1, percent columns end in _pct); study ids join data/; every CSV
+    row carries the data version and the commit; everyone can read the folder."""
+    import csv
+    import stat
+    from fnmatch import fnmatch
+
+    from metaprop.review.data import load
+    from metaprop.review.dictionary import COLUMNS, describe_file
+
+    data = load(ROOT / "data")
+    out = ROOT / "results"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o755
+    readme = (out / "README.md").read_text(encoding="utf-8")
+    ids = set(data.studies["study_id"])
+    for f in sorted(out.iterdir()):
+        assert describe_file(f.name), f"results/{f.name} is not in the data dictionary"
+        assert stat.S_IMODE(f.stat().st_mode) == 0o644, f.name
+        if f.suffix != ".csv":
+            continue
+        cols = next(v for k, v in COLUMNS.items() if fnmatch(f.name, k))
+        with f.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert rows and set(rows[0]) <= set(cols), (f.name, set(rows[0]) - set(cols))
+        for c in rows[0]:
+            assert f"`{c}`" in readme
+        assert "i2" not in rows[0] and {r["data_version"] for r in rows} == {data.version}
+        for r in rows:
+            for c in ("estimate", "ci_lower", "ci_upper"):
+                if r.get(c):
+                    assert 0 <= float(r[c]) <= 1, (f.name, c, r[c])
+            for c in ("omitted_study_id", "added_study_id"):
+                if c in r and r[c]:
+                    assert r[c] in ids
+    assert json.loads((out / "results.json").read_text())["data_version"] == data.version

@@ -184,15 +184,15 @@ def test_compare_against_git_ref(repo, run_cli):
     before = rows[("weaned", "primary")]
     # metafor rma.glmm on the five weaning counts (tests/reference/metafor_reference.json)
     ref = load_json("metafor_reference.json")["crt2018_weaning"]["GLMM"]
-    assert before["estimate_before"] == pytest.approx(100 * ref["p"], abs=0.01)
-    assert before["ci_lower_before"] == pytest.approx(100 * ref["p_lb"], abs=0.03)
+    assert before["estimate_pct_before"] == pytest.approx(100 * ref["p"], abs=0.01)
+    assert before["ci_lower_pct_before"] == pytest.approx(100 * ref["p_lb"], abs=0.03)
     assert before["events_before"] == 59 and before["events_after"] == 62
-    assert before["change"] != 0 and "GLMM" in before["method_after"]
+    assert before["change_pct"] != 0 and "GLMM" in before["method_after"]
     head = rows[("weaned", "headline")]
-    assert round(head["estimate_before"], 1) == 91.4 and head["estimate_after"] > head["estimate_before"]
+    assert round(head["estimate_pct_before"], 1) == 91.4 and head["estimate_pct_after"] > head["estimate_pct_before"]
     for (o, _), r in rows.items():
         if o != "weaned":
-            assert r["change"] == 0 or r["estimate_before"] is None
+            assert r["change_pct"] == 0 or r["estimate_pct_before"] is None
     code, md, _ = run_cli("compare", "HEAD", "--repo", repo)
     assert md.startswith("<!-- metaprop-compare -->") and "| analysis | method | before | after |" in md
     assert "Version rules: NOT followed" in md and "#### Weaned from intravenous inotropes" in md

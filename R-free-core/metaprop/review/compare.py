@@ -232,8 +232,12 @@ def to_json(table: pd.DataFrame) -> dict:
     """The same content as :func:`format_markdown`, as a JSON-ready dict (NaN as null)."""
     import json
 
-    rows = json.loads(table.to_json(orient="records"))
+    # results/'s convention (metaprop.review.dictionary): a column in percent ends in _pct
+    pct = {f"{c}_{side}": f"{c}_pct_{side}" for c in ("estimate", "ci_lower", "ci_upper")
+           for side in ("before", "after")}
+    rows = json.loads(table.rename(columns=pct | {"change": "change_pct"}).to_json(orient="records"))
     base_v, head_v = table.attrs.get("versions", (None, None))
     return {"base_ref": table.attrs.get("base_ref"), "base_valid": table.attrs.get("base_valid", True),
             "versions": {"before": base_v, "after": head_v}, "version_check": table.attrs.get("version_check"),
-            "units": "estimate, ci_lower, ci_upper and change in percent", "rows": rows}
+            "units": "columns ending in _pct are percent (estimate, its interval, the change in points)",
+            "rows": rows}

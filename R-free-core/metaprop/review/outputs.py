@@ -247,14 +247,32 @@ def swap_in(new: Path, out_dir: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_tables(folder: Path, data: StudyData, results: dict) -> None:
-    """results.json and the CSV tables of :func:`analyse` into ``folder`` (deterministic)."""
-    (folder / "results.json").write_text(json.dumps(results_json(data, results), indent=2, sort_keys=True) + "\n")
-    _write_csv(summary_frame(results.sets), folder / "summary.csv")
+def _for_reuse(df: pd.DataFrame, data: StudyData, outcome: str | None, commit: str) -> pd.DataFrame:
+    """A table as results/ publishes it (:mod:`metaprop.review.dictionary`): I^2 named ``i2_pct``,
+    each study label beside its ``study_id``, and the data version and commit on every row."""
+    df = df.rename(columns={"i2": "i2_pct"}).copy()
+    if outcome is not None:
+        ids = dict(zip(data.counts(outcome, "all")["label"], data.counts(outcome, "all")["study_id"], strict=True))
+        for col in ("omitted", "added"):
+            if col in df.columns:
+                df[col] = df[col].replace({"None": "none"})
+                df.insert(df.columns.get_loc(col) + 1, f"{col}_study_id", [ids.get(v, "") for v in df[col]])
+    return df.assign(data_version=data.version, commit=commit)
+
+
+def write_tables(folder: Path, data: StudyData, results: dict, commit: str = "unknown") -> None:
+    """results.json, the CSV tables of :func:`analyse` and their data dictionary (README.md) into
+    ``folder`` (deterministic for the same data, code and commit)."""
+    from .dictionary import readme
+
+    doc = results_json(data, results) | {"commit": commit}
+    (folder / "results.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    _write_csv(_for_reuse(summary_frame(results.sets), data, None, commit), folder / "summary.csv")
     for o in OUTCOMES:
         for kind in ("loo", "cumulative", "grid"):
             if o in getattr(results, kind):
-                _write_csv(getattr(results, kind)[o], folder / f"{kind}_{o}.csv")
+                _write_csv(_for_reuse(getattr(results, kind)[o], data, o, commit), folder / f"{kind}_{o}.csv")
+    (folder / "README.md").write_text(readme(data.version, commit), encoding="utf-8")
 
 
 __all__ += ["results_json"]

@@ -26,8 +26,10 @@ _CORE = Path(__file__).resolve().parents[1]
 
 
 def build_key(data_dir) -> str:
-    """SHA-256 of the names and bytes of every file in ``data_dir`` and of the core's source files."""
-    h = hashlib.sha256(__version__.encode())
+    """SHA-256 of the commit, and of the names and bytes of every file in ``data_dir`` and of the core's
+    source files."""
+    # the commit too: results/ names the commit it was built from
+    h = hashlib.sha256(__version__.encode() + build_info(Path(data_dir).resolve().parent)["commit"].encode())
     for base, files in ((Path(data_dir), sorted(p for p in Path(data_dir).rglob("*") if p.is_file())),
                         (_CORE, sorted(_CORE.rglob("*.py")))):
         for p in files:

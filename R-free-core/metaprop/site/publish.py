@@ -27,14 +27,17 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
     Returns ``(data, results)``, the analysis written; ``key`` (the build key) goes to
     ``build-key.txt``.
     """
+    from .build import build_info
+
     data = load(data_dir)
     results = analyse(data)
+    commit = build_info(Path(data_dir).resolve().parent)["commit"]
     explorer = figures if explorer is None else explorer
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".metaprop-", dir=out_dir.parent))
     try:
-        write_tables(tmp, data, results)
+        write_tables(tmp, data, results, commit)
         alt = {}
         if figures:
             for o, h in results.primary.items():
@@ -64,6 +67,10 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
                 (tmp / f"explorer_{o}.json").write_text(payload + "\n")
         if key is not None:
             (tmp / "build-key.txt").write_text(key + "\n")
+        # readable by everyone, as any published folder (mkdtemp made it 0700)
+        tmp.chmod(0o755)
+        for f in tmp.iterdir():
+            f.chmod(0o644)
         swap_in(tmp, out_dir)
         return data, results
     finally:
