@@ -289,3 +289,10 @@ def test_a_required_site_test_fails_instead_of_skipping(tmp_path):
     assert skipped.returncode in (0, 5) and "skipped" in skipped.stdout
     failed = subprocess.run(cmd, env=env | {"METAPROP_REQUIRE_SITE": "1"}, capture_output=True, text=True, cwd=tmp_path)
     assert failed.returncode in (1, 2) and "METAPROP_REQUIRE_SITE=1" in failed.stdout
+
+
+def test_readme_and_docs_describe_the_product_not_the_tracker():
+    """README.md, CONTRIBUTING.md and docs/ name no issue numbers (they describe the product)."""
+    for path in [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        found = re.findall(r"\bissues? #?\d+", path.read_text(encoding="utf-8"), re.I)
+        assert not found, (path.name, found)

@@ -89,7 +89,7 @@ SUBGROUP = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}
 EGGER = {"sm": "PLOGIT"}
 
 
-# -- what a reader sees first (issue #12) ---------------------------------------------------------
+# -- what a reader sees first ---------------------------------------------------------------------
 
 #: how the coverage study (analysis/simulation/coverage.py, committed table) chooses the headline
 #: model among its candidates: of those whose 95% intervals cover the true mean proportion in at
