@@ -49,8 +49,14 @@ def coverage_by_method(df: pd.DataFrame) -> pd.DataFrame:
         "coverage_mean_min": g["coverage_mean"].min(),
         "coverage_median": g["coverage_median"].mean(),
         "width": g["median_width"].median(),
-    }).reindex([m for m in METHOD_NAMES if m in set(df["method"])])
-    return out
+    })
+    if "coverage_mean_pooled" in df.columns:
+        # the site's procedure: the headline rules first (no pooling below 3 studies or when every
+        # study is at 100% or 0%); averaged over the settings where they pool any review
+        out["coverage_pooled"] = g["coverage_mean_pooled"].mean()
+        out["coverage_pooled_min"] = g["coverage_mean_pooled"].min()
+        out["pooled_share"] = g["pooled_share"].mean()
+    return out.reindex([m for m in METHOD_NAMES if m in set(df["method"])])
 
 
 def coverage_by_setting(df: pd.DataFrame) -> pd.DataFrame:
