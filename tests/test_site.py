@@ -177,7 +177,9 @@ MEASURE = """() => {
                tallest: Math.max(0, ...items.map(li => Math.round(
                  li.querySelector('.nav-link').getBoundingClientRect().height))),
                titleCut: [...document.querySelectorAll('.navbar-title')].some(t => t.scrollWidth > t.clientWidth + 1)};
-  return {wide, broken, nav, pageWidth: document.documentElement.scrollWidth, view: window.innerWidth,
+  const figures = [...main.querySelectorAll('img')].filter(i => (i.currentSrc || '').endsWith('.svg'))
+    .map(i => ({src: i.currentSrc, shown: i.getBoundingClientRect().width, natural: i.naturalWidth}));
+  return {wide, broken, nav, figures, pageWidth: document.documentElement.scrollWidth, view: window.innerWidth,
           text: document.body.innerText, footer: (document.querySelector('.nav-footer') || {}).innerText || '',
           pwned: window.__pwned || 0};
 }"""
@@ -249,6 +251,26 @@ def test_home_shows_2018_reproduction_and_live_estimates(visits):
     assert re.search(r"\d+\.\d\d% \(\d+\.\d\d to \d+\.\d\d\)", text)
     assert re.search(r"\d+\.\d% \(95% credible interval \d+\.\d to \d+\.\d\)", text)
     assert f"Data version {load(ROOT / 'data').version}" in text
+
+
+def test_figure_text_is_at_least_9_css_px(visits):
+    """Every figure's smallest text, as shown, at 390 and 1280 px: its smallest font (9 pt; 10 pt in
+    the compact forest plots phones get) times the scale the page shows the SVG at (a pt is 4/3 px
+    at natural size). Phones get the compact layout wherever one was drawn."""
+    from metaprop.site.figures import COMPACT
+    from metaprop.site.theme import FONT_SIZE
+
+    small = {}
+    for (rel, width), m in visits.items():
+        for f in m["figures"]:
+            font = COMPACT["font"] if f["src"].endswith("_compact.svg") else FONT_SIZE
+            px = font * 4 / 3 * f["shown"] / f["natural"]
+            if px < 9:
+                small[f"{rel}@{width}: {f['src'].rsplit('/', 1)[-1]}"] = round(px, 1)
+            if width == 390 and "/forest_" in f["src"]:
+                assert f["src"].endswith("_compact.svg"), (rel, f["src"])
+    assert not small, small
+    assert any(f["src"].endswith("_compact.svg") for f in visits[("analysis/weaning.html", 390)]["figures"])
 
 
 def test_navigation_fits_one_line_and_the_title_is_whole(visits):

@@ -41,6 +41,13 @@ X_STUDY, X_EVENTS, X_TOTAL = -1.05, -0.38, -0.18
 X_EST, X_WEIGHT = 1.06, 1.75
 X_MIN, X_MAX = -1.08, 1.86
 MAX_SQUARE = 8.0  # point size of the heaviest study; areas are proportional to weight
+#: the compact layout for phones: study (label) | plot | events/total and proportion [95% CI]
+COMPACT = {"x_study": -1.32, "x_counts": -0.06, "x_est": 1.12, "x_min": -1.34, "x_max": 2.36, "width": 5.0,
+           "font": 10.0, "label_chars": 15, "wrap": 58}
+
+
+def _short(label: str, chars: int) -> str:
+    return label if len(label) <= chars else label[:chars - 1] + "\u2026"
 
 
 def _pct(v) -> str:
@@ -83,7 +90,42 @@ def model_heterogeneity_label(bayes, profile=None) -> str:
     return out
 
 
-def forest_data(res: PoolResult, bayes=None, heterogeneity: str | None = None) -> dict[str, pd.DataFrame]:
+def _compact_text(rows: list[tuple], res: PoolResult, studies: pd.DataFrame, up: float, het: str) -> list[tuple]:
+    """The compact layout's text: study, n/N (right-aligned by the plot) and proportion [95% CI]
+    columns; the pooled rows likewise; the heterogeneity line wrapped (rows at y = -1, -1.8, ...)."""
+    import textwrap
+
+    xs, xc, xe, n = COMPACT["x_study"], COMPACT["x_counts"], COMPACT["x_est"], COMPACT["label_chars"]
+
+    def ci(p, lo, hi):
+        return "" if not all(v is not None and math.isfinite(v) for v in (p, lo, hi)) else \
+            f"{100 * p:.1f} [{100 * lo:.1f}; {100 * hi:.1f}]"
+
+    head = rows[0][2]
+    out = [("Study", xs, head, "left", "bold"), ("n/N", xc, head, "right", "bold"),
+           ("%, [95% CI]", xe, head, "left", "bold")]
+    for _, st in studies.iterrows():
+        out += [(_short(_plain(st["study"]), n), xs, st["y"], "left", "normal"),
+                (f"{st['events']}/{st['total']}", xc, st["y"], "right", "normal"),
+                (ci(st["p"], st["lower"], st["upper"]), xe, st["y"], "left", "normal")]
+    names = {"Bayesian model, mean proportion": "Bayesian mean", "A new study (Bayesian)": "New study",
+             "GLMM (R meta's default)": "GLMM", "Random effects model": "Pooled (RE)",
+             "Prediction interval": "Prediction"}
+    for label, x, y, _ha, fw in rows:
+        if 0 < y <= 2.0 + up:  # the pooled rows: name, counts where pooled, interval
+            if x == X_STUDY:
+                out.append((_short(names.get(label, label), n), xs, y, "left", fw))
+            elif x == X_EVENTS:
+                out.append((f"{res.events_total}/{res.n_total}", xc, y, "right", fw))
+            elif x == X_EST:
+                out.append((" ".join(label.split()).replace("[ ", "["), xe, y, "left", fw))
+    for i, line in enumerate(textwrap.wrap(het, COMPACT["wrap"])):
+        out.append((line, xs, -1.0 - 0.8 * i, "left", "normal"))
+    return out
+
+
+def forest_data(res: PoolResult, bayes=None, heterogeneity: str | None = None,
+                compact: bool = False) -> dict[str, pd.DataFrame]:
     """Everything the forest plot draws: ``studies``, ``pooled`` (diamond), ``pi``, ``text``, and
     with ``bayes`` (a :class:`metaprop.engine.bayes.BayesResult` of the same studies) also
     ``pooled_bayes`` and ``pi_bayes``.
@@ -147,35 +189,41 @@ def forest_data(res: PoolResult, bayes=None, heterogeneity: str | None = None) -
             rows += [("Prediction interval", X_STUDY, 1.0 + up, "left", "normal"),
                      (f"      [{_pct(pi['lower'][0])}; {_pct(pi['upper'][0])}]", X_EST, 1.0 + up, "left", "normal")]
     rows += bayes_rows
-    rows.append((heterogeneity if heterogeneity is not None else heterogeneity_label(res), X_STUDY, -1.0,
-                 "left", "normal"))
+    het = heterogeneity if heterogeneity is not None else heterogeneity_label(res)
+    rows.append((het, X_STUDY, -1.0, "left", "normal"))
+    if compact:
+        rows = _compact_text(rows, res, studies, up, het)
     text = pd.DataFrame(rows, columns=["label", "x", "y", "ha", "fontweight"])
     return {"studies": studies, "pooled": pooled, "pi": pi, "text": text} | out
 
 
 def forest_plot(res: PoolResult, title: str | None = None, caption: str | None = None,
-                width: float = 10.0, bayes=None, heterogeneity: str | None = None):
+                width: float = 10.0, bayes=None, heterogeneity: str | None = None, compact: bool = False):
     """Forest plot of a :class:`PoolResult` (returns a plotnine ``ggplot``, sized in code).
 
     Squares (area proportional to the random-effects weight; to sample size for a GLMM) with
     Clopper-Pearson whiskers,
     the pooled diamond, the prediction interval as a bar, a dashed line at the pooled estimate,
-    and columns of numbers; Okabe-Ito colours.
+    and columns of numbers; Okabe-Ito colours. Every text at least 9 pt, so at least 9 CSS px
+    where the 720-pt figure is shown 720 px wide or wider. ``compact``: the layout for phones
+    (:data:`COMPACT`: 360 pt wide, 10-pt text; columns: study, n/N, plot, proportion), the same numbers and colours.
     """
-    d = forest_data(res, bayes, heterogeneity)
+    d = forest_data(res, bayes, heterogeneity, compact=compact)
     st, txt = d["studies"], d["text"]
     up = 2.0 if "pooled_bayes" in d else 0.0
-    height = 0.28 * (res.k + 7 + up) + 0.9
+    font = COMPACT["font"] if compact else FONT_SIZE
+    x_min, x_max = (COMPACT["x_min"], COMPACT["x_max"]) if compact else (X_MIN, X_MAX)
+    width = COMPACT["width"] if compact else width
+    y_min = min(-1.5, float(txt["y"].min()) - 0.5)
+    height = (0.30 if compact else 0.28) * (res.k + 7 + up + (-1.5 - y_min)) + 0.9
     p = (
         ggplot()
         + annotate("segment", x=0, xend=1, y=0.55, yend=0.55, color=OKABE_ITO["grey"], size=0.4)
     )
     for t in (0, 0.25, 0.5, 0.75, 1):
         p += annotate("segment", x=t, xend=t, y=0.55, yend=0.42, color=OKABE_ITO["grey"], size=0.4)
-        p += annotate("text", x=t, y=0.3, label=f"{100 * t:g}", size=FONT_SIZE - 1, va="top",
-                      family="DejaVu Sans")
-    p += annotate("text", x=0.5, y=-0.25, label="Proportion (%)", size=FONT_SIZE, va="top",
-                  family="DejaVu Sans")
+        p += annotate("text", x=t, y=0.3, label=f"{100 * t:g}", size=font, va="top", family="DejaVu Sans")
+    p += annotate("text", x=0.5, y=-0.25, label="Proportion (%)", size=font, va="top", family="DejaVu Sans")
     if not d["pooled"].empty:
         # the dashed line marks the estimate the page leads with: the Bayesian one when shown
         est = d["pooled_bayes"]["estimate"][0] if up else d["pooled"]["estimate"][0]
@@ -199,14 +247,14 @@ def forest_plot(res: PoolResult, title: str | None = None, caption: str | None =
         for fw in ("normal", "bold"):
             sub = txt[(txt["ha"] == ha) & (txt["fontweight"] == fw)]
             if not sub.empty:
-                p += geom_text(aes("x", "y", label="label"), data=sub, ha=ha, size=FONT_SIZE,
+                p += geom_text(aes("x", "y", label="label"), data=sub, ha=ha, size=font,
                                fontweight=fw, family="DejaVu Sans")
     p += scale_size_identity()
-    p += scale_x_continuous(limits=(X_MIN, X_MAX), breaks=[], expand=(0, 0))
-    p += scale_y_continuous(limits=(-1.5, res.k + 4.7 + up), expand=(0, 0))
+    p += scale_x_continuous(limits=(x_min, x_max), breaks=[], expand=(0, 0))
+    p += scale_y_continuous(limits=(y_min, res.k + 4.7 + up), expand=(0, 0))
     p += labs(x="", y="", title=title or "", caption=caption or "")
-    p += theme_metaprop() + theme(figure_size=(width, height), axis_text_x=None, axis_title_x=None,
-                                  dpi=150)
+    p += theme_metaprop(base_size=font) + theme(figure_size=(width, height), axis_text_x=None, axis_title_x=None,
+                                                dpi=150)
     return p
 
 
@@ -235,7 +283,7 @@ def forest_alt_text(res: PoolResult, outcome_label: str = "proportion", bayes=No
     return " ".join(parts)
 
 
-def funnel_plot(fd: pd.DataFrame, sm: str, title: str | None = None, width: float = 6.0):
+def funnel_plot(fd: pd.DataFrame, sm: str, title: str | None = None, width: float = 4.6):
     """Funnel plot from :func:`metaprop.sensitivity.funnel_data`: estimate vs standard error,
     with the common-effect estimate and its pseudo 95% limits."""
     te = float(fd["te_common"].iloc[0])
@@ -251,8 +299,9 @@ def funnel_plot(fd: pd.DataFrame, sm: str, title: str | None = None, width: floa
          + geom_point(color=OKABE_ITO["blue"], size=2.5)
          + scale_y_reverse()
          + labs(x=f"Study estimate ({sm} scale)", y="Standard error", title=title or "")
+         # 331 pt wide, every text 9 pt: at least 9 CSS px wherever it is shown at 331 px or wider
          + theme_metaprop() + theme(figure_size=(width, width * 0.75), dpi=150,
-                                    axis_text_y=element_text(), axis_title_y=element_text()))
+                                    axis_text=element_text(size=FONT_SIZE), axis_title=element_text(size=FONT_SIZE)))
     return p
 
 

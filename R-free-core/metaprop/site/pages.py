@@ -80,17 +80,43 @@ class RawHtml:
 
 
 class SvgFigure:
-    """A figure written by the build (``results/NAME.svg``), shown by Jupyter as SVG.
+    """A figure written by the build (``results/NAME.svg``), shown as an image with its alt text.
 
     Pages show the figures the pre-render step drew once, instead of drawing them again in each
-    page's kernel; under each, the page links the same SVG at full size.
+    page's kernel; under each, the page links the same SVG at full size. Where the build also drew
+    a compact layout (``NAME_compact.svg``), phones get it: a ``<picture>`` with a media query, so
+    that no text of the figure is smaller than 9 CSS px at 390 px or at 1280 px.
     """
 
-    def __init__(self, path: Path):
-        self.path = Path(path)
+    #: the narrow screens that get the compact layout (Bootstrap's "sm" breakpoint)
+    MEDIA = "(max-width: 575.98px)"
 
-    def _repr_svg_(self) -> str:
-        return self.path.read_text(encoding="utf-8")
+    def __init__(self, path: Path, prefix: str = ".."):
+        self.path = Path(path)
+        self.prefix = prefix
+
+    def alt(self) -> str:
+        """The figure's description in words, from the build's alt_text.json."""
+        import json
+
+        alt = self.path.parent / "alt_text.json"
+        texts = json.loads(alt.read_text(encoding="utf-8")) if alt.is_file() else {}
+        return texts.get(self.path.stem, "")
+
+    def as_html(self) -> str:
+        from .text import html_escape
+
+        src = f"{self.prefix}/results/{self.path.name}"
+        compact = self.path.with_name(f"{self.path.stem}_compact.svg")
+        source = (f'<source media="{self.MEDIA}" srcset="{html_escape(self.prefix)}/results/{compact.name}">'
+                  if compact.is_file() else "")
+        return (f'<picture>{source}<img src="{html_escape(src)}" alt="{html_escape(self.alt())}" '
+                'class="img-fluid"></picture>')
+
+    def _repr_markdown_(self) -> str:
+        # raw HTML in Markdown, as the tables: a text/html output would make Quarto load
+        # require.js and jQuery from a CDN for Jupyter widgets
+        return "```{=html}\n" + self.as_html() + "\n```\n"
 
 
 class Site:
@@ -101,12 +127,13 @@ class Site:
         self.root = self.data_dir.resolve().parent
         self.data, self.results = load_build(self.root, self.data_dir)
 
-    def figure(self, name: str) -> SvgFigure:
-        """``results/NAME.svg`` of this build, e.g. ``forest_weaned`` or ``funnel_weaned``."""
+    def figure(self, name: str, prefix: str = "..") -> SvgFigure:
+        """``results/NAME.svg`` of this build, e.g. ``forest_weaned`` or ``funnel_weaned``; ``prefix``
+        is the way from the page to the site's root ("." on the home page)."""
         path = self.root / "results" / f"{name}.svg"
         if not path.is_file():
             raise KeyError(f"no figure {name!r} in this build")
-        return SvgFigure(path)
+        return SvgFigure(path, prefix)
 
     # -- headline (the protocol's headline rules: metaprop.review.headline) -------------------
     def headline(self, outcome: str):
@@ -405,14 +432,15 @@ class Site:
         return (f"{link}\n\n<details class=\"figure-words\"><summary>The figure in words</summary>\n\n"
                 f"{md_escape(alt)}\n\n</details>\n")
 
-    def forest(self, outcome: str) -> SvgFigure:
-        return self.figure(f"forest_{outcome}")
+    def forest(self, outcome: str, prefix: str = "..") -> SvgFigure:
+        return self.figure(f"forest_{outcome}", prefix)
 
-    def reproduction_forest(self, source: str = "hernandez2018", outcome: str = "weaned") -> SvgFigure:
-        return self.figure(f"forest_{source}_{outcome}")
+    def reproduction_forest(self, source: str = "hernandez2018", outcome: str = "weaned",
+                            prefix: str = "..") -> SvgFigure:
+        return self.figure(f"forest_{source}_{outcome}", prefix)
 
-    def funnel(self, outcome: str) -> SvgFigure:
-        return self.figure(f"funnel_{outcome}")
+    def funnel(self, outcome: str, prefix: str = "..") -> SvgFigure:
+        return self.figure(f"funnel_{outcome}", prefix)
 
     # -- reproduction --------------------------------------------------------------------
     def reproduction(self, source: str, outcome: str):

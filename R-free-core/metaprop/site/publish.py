@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import textwrap
 from pathlib import Path
 
 from ..review.data import load
@@ -47,15 +48,19 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
                            if bayes is not None else None)
                     p = forest_plot(h["result"], title=OUTCOMES[o], bayes=bayes, heterogeneity=het)
                     save(p, tmp / f"forest_{o}.svg", tmp / f"forest_{o}.png")
+                    compact = forest_plot(h["result"], title=OUTCOMES[o], bayes=bayes, heterogeneity=het,
+                                          compact=True)
+                    save(compact, tmp / f"forest_{o}_compact.svg")
                     alt[f"forest_{o}"] = forest_alt_text(h["result"], OUTCOMES[o].lower(), bayes, het)
             for rep, res in results.reproductions:
                 if res is not None:
-                    p = forest_plot(res, title=f"{OUTCOMES[rep.outcome]}: {rep.source} as published")
+                    title = f"{OUTCOMES[rep.outcome]}: {rep.source} as published"
                     name = f"forest_{rep.source}_{rep.outcome}"
-                    save(p, tmp / f"{name}.svg", tmp / f"{name}.png")
+                    save(forest_plot(res, title=title), tmp / f"{name}.svg", tmp / f"{name}.png")
+                    save(forest_plot(res, title=title, compact=True), tmp / f"{name}_compact.svg")
                     alt[name] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
             for o, fd in results.funnel.items():
-                p = funnel_plot(fd, EGGER["sm"], title=f"{OUTCOMES[o]}: funnel plot")
+                p = funnel_plot(fd, EGGER["sm"], title=textwrap.fill(f"{OUTCOMES[o]}: funnel plot", 40))
                 save(p, tmp / f"funnel_{o}.svg", tmp / f"funnel_{o}.png")
                 alt[f"funnel_{o}"] = funnel_alt_text(fd, "logit")
             (tmp / "alt_text.json").write_text(json.dumps(alt, indent=2, sort_keys=True) + "\n")

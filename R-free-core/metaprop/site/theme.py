@@ -19,5 +19,5 @@ def theme_metaprop(base_size: int = FONT_SIZE) -> theme:
         panel_grid=element_blank(), panel_border=element_blank(), axis_ticks=element_blank(),
         axis_text_y=element_blank(), axis_title_y=element_blank(),
         plot_title=element_text(size=base_size + 2, ha="left"),
-        plot_caption=element_text(size=base_size - 1, ha="left"),
+        plot_caption=element_text(size=base_size, ha="left"),
     )
