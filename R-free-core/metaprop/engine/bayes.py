@@ -400,17 +400,24 @@ def _columns_at(F, grid, pts, end):
 
 
 def _mu_at_mean(c, taus, grid_mu, pbar):
-    """mu with mean_proportion(mu, tau) = c, for every tau of the grid (Newton from the table of
-    ``pbar`` at the grid points ``grid_mu``, one column per tau)."""
-    i = np.minimum(np.maximum((pbar <= c).sum(axis=0) - 1, 0), grid_mu.shape[0] - 2)
+    """mu with mean_proportion(mu, tau) = c, for every tau of the grid (one column per tau).
+
+    The mean proportion increases in mu, so in each column the root lies between the two grid
+    points whose values enclose ``c``: Newton's method on the accurate function, started by linear
+    interpolation and kept inside that bracket. Where ``c`` lies below (above) every value of a
+    column, the column's lowest (highest) grid point less (plus) one is returned: the column's CDF
+    is 0 (its total) anywhere there, so nothing that is integrated changes.
+    """
     cols = np.arange(len(taus))
+    i = np.minimum(np.maximum((pbar <= c).sum(axis=0) - 1, 0), grid_mu.shape[0] - 2)
     p0, p1 = pbar[i, cols], pbar[i + 1, cols]
     m0, m1 = grid_mu[i, cols], grid_mu[i + 1, cols]
-    mu = m0 + (m1 - m0) * np.minimum(np.maximum((c - p0) / np.where(p1 > p0, p1 - p0, 1.0), -5.0), 6.0)
-    for _ in range(3):  # Newton on the accurate mean proportion (Gauss-Laguerre where tau is large)
+    mu = m0 + (m1 - m0) * np.clip((c - p0) / np.where(p1 > p0, p1 - p0, 1.0), 0.0, 1.0)
+    for _ in range(4):  # Newton on the accurate mean proportion, inside [m0, m1]
         f = mean_proportion(mu, taus) - c
-        mu = mu - f / np.maximum(_mean_proportion_slope(mu, taus), 1e-300)
-    return mu
+        mu = np.clip(mu - f / np.maximum(_mean_proportion_slope(mu, taus), 1e-300), m0, m1)
+    below, above = c <= pbar.min(axis=0), c >= pbar.max(axis=0)
+    return np.where(below, grid_mu.min(axis=0) - 1.0, np.where(above, grid_mu.max(axis=0) + 1.0, mu))
 
 
 def pool_bayes(events, total, studlab=None, *, mu_prior_mean: float = 0.0, mu_prior_sd: float = 10.0,
