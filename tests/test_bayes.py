@@ -118,7 +118,7 @@ def loglik_by_quad(x, n, mu, tau):
     return top + math.log(v) - 0.5 * math.log(2 * math.pi * tau * tau)
 
 
-def posterior_by_brute_force(x, n, prior, scale, cell=0.02, mu_sd=10.0, tau_max=1e4):
+def posterior_by_brute_force(x, n, prior, scale, cell=0.02, mu_sd=10.0, tau_max=1e4, tau_log_points=120):
     """Quantiles (median, 2.5%, 97.5%) of mu and of the mean proportion, with no engine code: each
     study's integral over theta by the exact normal mass of theta cells (0.02 wide on [-25, 25],
     0.5 wide out to +-80, the outer cells reaching to -inf and +inf), the posterior on a (mu, tau)
@@ -135,7 +135,7 @@ def posterior_by_brute_force(x, n, prior, scale, cell=0.02, mu_sd=10.0, tau_max=
     lik = np.exp(x[:, None] * theta - n[:, None] * np.logaddexp(0, theta))
     mus = np.unique(np.concatenate([np.arange(-80, -10, 0.5), np.arange(-10, 25, 0.05), np.arange(25, 100, 0.5)]))
     dm = np.gradient(mus)
-    taus = np.concatenate([np.arange(0.0125, 3, 0.025), np.geomspace(3, tau_max, 120)])
+    taus = np.concatenate([np.arange(0.0125, 3, 0.025), np.geomspace(3, tau_max, tau_log_points)])
     dt = np.gradient(taus)
     lp = np.empty((len(mus), len(taus)))
     pm = np.empty_like(lp)
@@ -354,18 +354,21 @@ def test_mean_proportion_equals_quad_for_tau_up_to_20():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("x, n, prior, scale", [
-    ([10, 20, 9], [10, 20, 14], "halfcauchy", 0.5),
-    ([12, 15, 20, 10, 7], [12, 15, 20, 10, 12], "halfcauchy", 0.5),
-], ids=["k3-100pct-hc0.5", "issue-k5-hc0.5"])
-def test_posterior_by_brute_force_with_tau_to_10000(x, n, prior, scale):
-    """Half-Cauchy, most studies at 100% (the half-normal prior is checked by the sampler and the
-    two-study brute force above). The last case is the one the second audit found adrift:
-    the engine gave a mean proportion of 91.41% (52.86 to 99.53) where NUTS gave about 91.0% (55.1
-    to 99.26); this brute force gives 91.01% (55.11 to 99.26), the engine now 91.02% (55.09 to
-    99.26). Observed differences up to 2.2e-4 on proportions; the brute force's cells (0.02 on the
-    logit) and mu step (0.05) limit it to about 5e-4, so 1e-3 (the audit's own bar)."""
-    mu_q, pm_q = posterior_by_brute_force(x, n, prior, scale)
+@pytest.mark.parametrize("x, n, prior, scale, tau_max", [
+    ([10, 20, 9], [10, 20, 14], "halfcauchy", 0.5, 1e4),
+    ([12, 15, 20, 10, 7], [12, 15, 20, 10, 12], "halfcauchy", 0.5, 1e4),
+    (*WEANING, "halfnormal", 1.0, 12.0),  # the headline: half-normal(1.0) leaves 1e-9 beyond tau = 6
+], ids=["k3-100pct-hc0.5", "issue-k5-hc0.5", "headline-weaning-hn1"])
+def test_posterior_by_brute_force(x, n, prior, scale, tau_max):
+    """Both priors the site uses, most studies at 100%: the headline's half-normal(1.0) on the
+    weaning counts, and half-Cauchy(0.5) with tau's grid to 10^4. The second case is the one the
+    second audit found adrift: the engine gave a mean proportion of 91.41% (52.86 to 99.53) where
+    NUTS gave about 91.0% (55.1 to 99.26); this brute force gives 91.01% (55.11 to 99.26), the
+    engine now 91.02% (55.09 to 99.26). Observed differences up to 2.2e-4 on proportions; the
+    brute force's cells (0.02 on the logit) and mu step (0.05) limit it to about 5e-4, so 1e-3
+    (the audit's own bar)."""
+    mu_q, pm_q = posterior_by_brute_force(x, n, prior, scale, tau_max=tau_max,
+                                          tau_log_points=120 if tau_max > 100 else 30)
     got = pool_bayes(x, n, tau_prior=prior, tau_prior_scale=scale)
     assert [got.p_mean.median, got.p_mean.lower, got.p_mean.upper] == pytest.approx(list(pm_q), abs=1e-3)
     assert [got.mu.median, got.mu.lower, got.mu.upper] == pytest.approx(list(mu_q), abs=0.06)
