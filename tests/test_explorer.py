@@ -50,6 +50,10 @@ def test_primary_subset_equals_the_static_pages(frozen_data, died):
     assert died["t975"][0] == pytest.approx(12.706204736174707, abs=1e-11)
 
 
+def test_deaths_carry_the_no_horizon_note(died):
+    assert all("own follow-up" in r["Bayes"]["note"] for r in died["results"].values() if "est" in r["Bayes"])
+
+
 def test_subsets_the_headline_would_not_pool_carry_a_note(frozen_data):
     e = explorer_data(frozen_data, "alive_12mo")
     ids = [s["id"] for s in e["studies"]]

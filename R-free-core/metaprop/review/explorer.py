@@ -95,6 +95,17 @@ def _precomputed_row(sub) -> dict:
     return {m: subset_result(sub, m) for m in PRECOMPUTED}
 
 
+def _with_outcome_notes(outcome: str, row: dict) -> dict:
+    """The headline rules that depend on the outcome, not on the studies: an outcome with no common
+    time horizon is never pooled in the headline, whatever the subset."""
+    if outcome not in HEADLINE["no_common_horizon"] or "Bayes" not in row or "est" not in row["Bayes"]:
+        return row
+    b = dict(row["Bayes"])
+    extra = "counted over each study's own follow-up: the site's headline does not pool it"
+    b["note"] = f"{b['note']}; {extra}" if b.get("note") else extra
+    return row | {"Bayes": b}
+
+
 def subset_plan(cand) -> tuple[str, list[tuple[str, tuple[int, ...]]]]:
     """Which subsets of the candidates (a :meth:`StudyData.counts` frame of every candidate, in
     order) are pooled at build time: ``("all", named)`` or ``("family", named)``, where ``named``
@@ -184,11 +195,11 @@ def explorer_all(data: StudyData, processes: int | None = None) -> dict[str, dic
         rows = [_precomputed_row(t[2]) for t in tasks]
     out = {o: head | {"results": {}} for o, (head, _) in plans.items()}
     for (o, key, _), row in zip(tasks, rows, strict=True):
-        out[o]["results"][key] = row
+        out[o]["results"][key] = _with_outcome_notes(o, row)
     return out
 
 
 def explorer_data(data: StudyData, outcome: str) -> dict:
     """The explorer's JSON for one outcome (see the module docstring), computed in this process."""
     head, subsets = _plan(data, outcome)
-    return head | {"results": {key: _precomputed_row(sub) for key, sub in subsets}}
+    return head | {"results": {key: _with_outcome_notes(outcome, _precomputed_row(sub)) for key, sub in subsets}}
