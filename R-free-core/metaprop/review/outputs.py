@@ -252,7 +252,8 @@ def _for_reuse(df: pd.DataFrame, data: StudyData, outcome: str | None, commit: s
     each study label beside its ``study_id``, and the data version and commit on every row."""
     df = df.rename(columns={"i2": "i2_pct"}).copy()
     if outcome is not None:
-        ids = dict(zip(data.counts(outcome, "all")["label"], data.counts(outcome, "all")["study_id"], strict=True))
+        cand = data.counts(outcome, "all")
+        ids = dict(zip(cand["label"], cand["study_id"], strict=True))
         for col in ("omitted", "added"):
             if col in df.columns:
                 df[col] = df[col].replace({"None": "none"})
