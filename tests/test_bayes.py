@@ -19,7 +19,9 @@ import numpy as np
 import pytest
 from scipy import special
 
-from metaprop.engine.bayes import mean_proportion, pool_bayes, tau_prior_logpdf
+from metaprop.engine.bayes import pool_bayes
+from metaprop.engine.priors import tau_prior_logpdf
+from metaprop.engine.quadrature import mean_proportion
 from metaprop.errors import MetapropError
 
 from conftest import load_json
@@ -325,12 +327,12 @@ def test_study_likelihood_equals_quad_for_tau_up_to_20(x, n):
     where the check fails) against scipy's adaptive quad, tau from 0.01 to 20, 0% and 100% studies
     included. Worst difference observed: 2.4e-9 on the log scale (before: 0.041 at x = n = 20,
     mu = 3, tau = 10, and 0.98 at mu = -5, tau = 20), so 1e-8."""
-    from metaprop.engine.bayes import _study_loglik
+    from metaprop.engine.quadrature import study_loglik
 
     mus = np.array([-6.0, -3.0, 0.0, 3.0, 6.0])
     taus = np.array([0.01, 0.1, 0.5, 1.0, 2.0, 4.0, 8.0, 12.0, 20.0])
     m, t = np.meshgrid(mus, taus, indexing="ij")
-    got = _study_loglik(m.reshape(-1, 1), t.reshape(-1, 1), np.array([float(x)]), np.array([float(n)]))[:, 0]
+    got = study_loglik(m.reshape(-1, 1), t.reshape(-1, 1), np.array([float(x)]), np.array([float(n)]))[:, 0]
     want = [loglik_by_quad(x, n, a, b) for a, b in zip(m.ravel(), t.ravel(), strict=True)]
     assert got == pytest.approx(want, abs=1e-8)
 

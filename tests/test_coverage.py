@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from metaprop.review.protocol import BAYES, COVERAGE_CANDIDATES, COVERAGE_RULE
+from metaprop.review.protocol import BAYES, COVERAGE_CANDIDATES, COVERAGE_RULE, METHODS
 from metaprop.site.coverage import choose, load_coverage
 
 from conftest import ROOT
@@ -52,6 +52,6 @@ def test_first_replications_are_reproduced_by_the_script():
 
 def test_rule_chooses_the_protocols_prior():
     best, why = choose(load_coverage(ROOT), COVERAGE_RULE["min_average"])
-    chosen = COVERAGE_CANDIDATES[best]
-    assert chosen is not None, f"the rule chose a non-Bayesian method: {why}"
-    assert {k: BAYES[k] for k in chosen} == chosen, why
+    chosen = METHODS[best]
+    assert chosen.engine == "bayes", f"the rule chose a non-Bayesian method: {why}"
+    assert chosen.options == BAYES, why

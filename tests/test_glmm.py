@@ -72,9 +72,8 @@ def test_glmm_falls_back_to_random_effects_with_note_when_not_converged(monkeypa
     -> b = -0.042838556584, se = 0.705847183177, tau2 = 1.351410145394."""
     from metaprop.engine import glmm
 
-    monkeypatch.setattr(glmm, "_fit", lambda *args: {"mu": float("nan"), "tau": float("nan"), "se": float("nan"),
-                                                     "converged": False, "message": "forced",
-                                                     "iterations": 100, "gradient": float("nan")})
+    nan = float("nan")
+    monkeypatch.setattr(glmm, "fit_glmm", lambda *args: glmm.GlmmFit(nan, nan, nan, False, "forced", 100, nan))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         r = pool([3, 16, 10, 1], [11, 17, 21, 6], method="GLMM")

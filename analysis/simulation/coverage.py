@@ -45,7 +45,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from metaprop.review.protocol import COVERAGE_CANDIDATES
+from metaprop.review.protocol import COVERAGE_CANDIDATES, COVERAGE_SOLVER
+from metaprop.review.protocol import METHODS as REGISTRY
 
 HERE = Path(__file__).resolve().parent
 SEED = 20261129
@@ -53,9 +54,9 @@ KS = (3, 5, 10)
 PS = (0.6, 0.8, 0.9, 0.98)
 TAUS = (0.0, 0.5, 1.0, 1.5)
 N_RANGE = (8, 50)
-METHODS = ("GLMM", "IV-logit-HK", "PFT", "Bayes-HN0.5", "Bayes-HN1.0")
-#: the Bayesian candidates' prior options, from the protocol (the headline model is chosen among them)
-BAYES_CANDIDATES = {m: opts for m, opts in COVERAGE_CANDIDATES.items() if opts is not None}
+#: the candidates, each as the protocol's registry of methods defines it
+METHODS = COVERAGE_CANDIDATES
+BAYES_CANDIDATES = tuple(m for m in METHODS if REGISTRY[m].engine == "bayes")
 CHECK_REPS = 5
 
 
@@ -75,31 +76,28 @@ def draw(s: dict, rep: int):
 
 def fit_all(x, n) -> dict:
     """(lower, upper) of each method's 95% interval for the pooled proportion, on the 0-1 scale;
-    the Bayesian model also for the median study's proportion."""
-    from metaprop import pool
-    from metaprop.engine.bayes import pool_bayes
+    the Bayesian model also for the median study's proportion. Each candidate is fitted by
+    :func:`metaprop.review.analyses.fit_method`, as the site fits it, with the protocol's
+    :data:`~metaprop.review.protocol.COVERAGE_SOLVER` for the inverse-variance fits."""
+    from metaprop.review.analyses import fit_method
 
+    counts = pd.DataFrame({"events": x, "total": n, "label": [str(i + 1) for i in range(len(x))]})
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        allsame = bool(np.all(x == n) or np.all(x == 0))
-        # REML solved to its global maximum (tau2_algorithm="exact"): metafor's Fisher scoring
-        # stops without converging on a few of the simulated datasets, where R would give an error
-        iv = {"method": "Inverse", "method_tau": "REML", "method_tau_ci": "", "tau2_algorithm": "exact"}
-        g = pool(x, n, sm="PFT", **iv) if allsame else pool(x, n, sm="PLOGIT", method="GLMM")
-        out["GLMM"] = g.back("random")[1:]
-        out["IV-logit-HK"] = pool(x, n, sm="PLOGIT", hakn=True, **iv).back("random")[1:]
-        out["PFT"] = pool(x, n, sm="PFT", **iv).back("random")[1:]
-        for name, opts in BAYES_CANDIDATES.items():
-            b = pool_bayes(x, n, **opts)
-            out[name] = (b.p_mean.lower, b.p_mean.upper)
-            out[name + "-median"] = (b.p_median.lower, b.p_median.upper)
+        for name in METHODS:
+            if name in BAYES_CANDIDATES:
+                b = fit_method(name, counts)
+                out[name] = (b.p_mean.lower, b.p_mean.upper)
+                out[name + "-median"] = (b.p_median.lower, b.p_median.upper)
+            else:
+                out[name] = fit_method(name, counts, **COVERAGE_SOLVER).back("random")[1:]
     return {k: (float(v[0]), float(v[1])) for k, v in out.items()}
 
 
 def run_scenario(args) -> list[dict]:
     s, reps = args
-    from metaprop.engine.bayes import mean_proportion
+    from metaprop.engine.quadrature import mean_proportion
     from metaprop.review.headline import not_pooled_reasons
 
     mu = math.log(s["p_median"] / (1 - s["p_median"]))
@@ -126,7 +124,7 @@ def run_scenario(args) -> list[dict]:
 def summarise(rows: list[dict]) -> pd.DataFrame:
     df = pd.DataFrame(rows)
     sc = pd.DataFrame(scenarios()).set_index("scenario")
-    from metaprop.engine.bayes import mean_proportion
+    from metaprop.engine.quadrature import mean_proportion
 
     sc["p_mean"] = [float(mean_proportion(math.log(p / (1 - p)), t)) for p, t in zip(sc["p_median"], sc["tau"],
                                                                                      strict=True)]

@@ -26,192 +26,26 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from scipy import special
 
 from ..errors import ConvergenceWarning, MetapropError
 from . import dist
+from .glm import binom_loglik, glm_intercept, glm_wald_q
 from .inference import heterogeneity_h_i2, i2_tau2, prediction_interval, random_effects, study_fields, wald
 from .measures import escalc
+from .quadrature import conditional_modes, gauss_hermite, mode_start
 from .results import PoolResult
 
-__all__ = ["pool_glmm", "glmm_loglik", "glmm_loglik_derivs", "glm_intercept", "glm_wald_q"]
+__all__ = ["pool_glmm", "fit_glmm", "GlmmFit", "common_effect_fit", "CommonFit", "glmm_loglik",
+           "glmm_loglik_derivs", "TAU_ZERO"]
 
-NODES, WEIGHTS = np.polynomial.hermite.hermgauss(7)
-_LOG_WZ = np.log(WEIGHTS) + NODES**2  # weights for integrating f directly: sum w e^{z^2} f(z)
+#: lme4's nAGQ = 7: nodes z and log weights log(w) + z^2 (for integrating f directly: sum w e^{z^2} f(z))
+NODES, _LOG_WZ = gauss_hermite(7)
 TAU_ZERO = 1e-5  # below this tau the fit is the common-effect model (tau^2 < 1e-10)
-
-
-def _binom_ll(x, n, eta):
-    """Binomial log-likelihood kernel x*eta - n*log(1+e^eta), elementwise."""
-    return x * eta - n * np.logaddexp(0.0, eta)
-
-
-_EPS = float(np.finfo(float).eps)
-
-
-def _glm_irls(x, n, saturated: bool, epsilon: float = 1e-8, maxit: int = 25):
-    r"""Binomial logistic regression exactly as R's ``glm.fit`` iterates it, for the two models the
-    GLMM needs: intercept only, or one intercept per study (saturated).
-
-    Iteratively reweighted least squares from R's start :math:`\mu_i = (x_i + 0.5)/(n_i + 1)`,
-    stopping when :math:`|D - D_{old}|/(|D| + 0.1) < \epsilon` (``glm.control``); the logit
-    inverse link and its derivative are clamped at :math:`|\eta| > 30` as in R's C code
-    (``logit_linkinv``, ``logit_mu_eta``). Returns the coefficients and the working weights of
-    the final least-squares step (whose inverse is the variance ``summary.glm`` reports), the
-    iterations and whether the criterion was met.
-    """
-    x = np.asarray(x, dtype=float)
-    n = np.asarray(n, dtype=float)
-    if len(x) <= 32:  # the same iterations in plain floats: faster for a few studies
-        eta, w2, it, ok = _glm_irls_small(x.tolist(), n.tolist(), saturated, epsilon, maxit)
-        return np.array(eta), np.array(w2), it, ok
-    y = x / n
-
-    sat = special.xlogy(y, y) + special.xlogy(1 - y, 1 - y)  # the saturated part, fixed
-
-    def deviance(mu):
-        return float(2 * n @ (sat - special.xlogy(y, mu) - special.xlogy(1 - y, 1 - mu)))
-
-    mu = (n * y + 0.5) / (n + 1)
-    eta = np.log(mu / (1 - mu))
-    dev_old = deviance(mu)
-    for it in range(1, maxit + 1):
-        e = np.exp(np.minimum(np.maximum(eta, -30.0), 30.0))
-        mu_eta = np.where(np.abs(eta) > 30, _EPS, e / (1 + e) ** 2)
-        z = eta + (y - mu) / mu_eta
-        w2 = n * mu_eta**2 / (mu * (1 - mu))
-        eta = z.copy() if saturated else np.full_like(x, (w2 @ z) / w2.sum())
-        t = np.where(eta < -30, _EPS, np.where(eta > 30, 1 / _EPS, np.exp(np.minimum(np.maximum(eta, -30.0), 30.0))))
-        mu = t / (1 + t)
-        dev = deviance(mu)
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
-            return eta, w2, it, True
-        dev_old = dev
-    return eta, w2, maxit, False
-
-
-def _xlogy(a: float, b: float) -> float:
-    return 0.0 if a == 0 else a * math.log(b)
-
-
-def _glm_irls_small(x: list, n: list, saturated: bool, epsilon: float, maxit: int):
-    """:func:`_glm_irls` for a few studies, in Python floats (the same arithmetic, one pass over
-    the studies per iteration)."""
-    y = [a / b for a, b in zip(x, n, strict=True)]
-    # per study: n, y, and n times the saturated part y log y + (1 - y) log(1 - y)
-    rows = [(ni, v, ni * (_xlogy(v, v) + _xlogy(1 - v, 1 - v))) for ni, v in zip(n, y, strict=True)]
-
-    def dev_i(ni, v, ns, m):  # one study's deviance contribution, halved
-        return ns - ni * (_xlogy(v, m) + _xlogy(1 - v, 1 - m))
-
-    mu = [(ni * v + 0.5) / (ni + 1) for ni, v, _ in rows]
-    eta = [math.log(m / (1 - m)) for m in mu]
-    dev_old = 2 * sum(dev_i(*r, m) for r, m in zip(rows, mu, strict=True))
-    for it in range(1, maxit + 1):
-        z, w2 = [], []
-        for (ni, v, _), e, m in zip(rows, eta, mu, strict=True):
-            if abs(e) > 30:
-                d = _EPS
-            else:
-                t = math.exp(e)
-                d = t / (1 + t) ** 2
-            z.append(e + (v - m) / d)
-            w2.append(ni * d * d / (m * (1 - m)))
-        if saturated:
-            eta = z
-        else:
-            eta = [sum(a * b for a, b in zip(w2, z, strict=True)) / sum(w2)] * len(x)
-        mu = []
-        dev = 0.0
-        for r, e in zip(rows, eta, strict=True):
-            t = _EPS if e < -30 else (1 / _EPS if e > 30 else math.exp(e))
-            m = t / (1 + t)
-            mu.append(m)
-            dev += dev_i(*r, m)
-        dev *= 2
-        if abs(dev - dev_old) / (abs(dev) + 0.1) < epsilon:
-            return eta, w2, it, True
-        dev_old = dev
-    return eta, w2, maxit, False
-
-
-def glm_intercept(x, n):
-    """Common-effect logistic model as R's ``glm()`` fits it (R meta and metafor ``rma.glmm``
-    ``method = "EE"``): ``(beta, se, iterations, converged)``. Matching R's iterates rather than
-    the closed form :math:`\\operatorname{logit}\bar p` reproduces R's numbers to the last digits,
-    also where the maximum is at infinity (every study at 100%)."""
-    eta, w2, it, ok = _glm_irls(x, n, saturated=False)
-    return float(eta[0]), 1.0 / math.sqrt(float(np.sum(w2))), it, ok
-
-
-def glm_wald_q(x, n) -> float:
-    r"""Wald-type test of heterogeneity, metafor ``rma.glmm``'s ``QE.Wald``: the saturated model
-    (one logit per study) fitted by R's ``glm()``, and the Wald statistic for equal logits,
-    :math:`\sum_i w_i(b_i - \bar b_w)^2` with the final working weights :math:`w_i`. Studies with 0 or
-    n events get a huge logit and a negligible weight, as in R."""
-    b, w2, _, _ = _glm_irls(x, n, saturated=True)
-    return float(np.sum(w2 * (b - np.sum(w2 * b) / np.sum(w2)) ** 2))
-
-
-def mode_start(mu: float, t2, x, n):
-    r"""A start for the conditional modes: each study's empirical logit (0.5 added to events and
-    non-events) less :math:`\mu`, shrunk towards 0 as a normal posterior mean with prior variance
-    :math:`\tau^2` and the logit's variance :math:`(n+1)/\{(x+0.5)(n-x+0.5)\}`."""
-    y = np.log((x + 0.5) / (n - x + 0.5)) - mu
-    return y * t2 / (t2 + (n + 1) / ((x + 0.5) * (n - x + 0.5)))
-
-
-def conditional_modes(mu: float, t2: float, x, n, start=None, tol: float = 1e-11):
-    r"""Conditional modes :math:`\hat u_i` of :math:`u_i` given the data, for all studies at once.
-
-    Root of :math:`g(u) = x - n\,\mathrm{expit}(\mu+u) - u/\tau^2`, which is strictly decreasing,
-    bracketed in :math:`[\tau^2(x-n), \tau^2 x]`. From ``start`` (default :func:`mode_start`), plain
-    Newton steps are taken while every iterate stays inside the bracket and the steps shrink (the
-    usual case: quadratic convergence in a few steps). Otherwise safeguarded Newton ("rtsafe",
-    Press et al., Numerical Recipes 9.4) takes over: a Newton step that leaves the bracket, or that
-    does not halve the step before it, is replaced by bisection; the bracket shrinks every
-    iteration, so the search cannot oscillate between a bracket end and a far point. Convergence is
-    checked, not assumed.
-    """
-    lo, hi = t2 * (x - n), t2 * x
-    if start is None:
-        start = mode_start(mu, t2, x, n)
-    u = np.clip(np.asarray(start, dtype=float), lo, hi)
-    # fast path: plain Newton steps, kept only if every iterate stays inside the bracket and the
-    # steps keep shrinking, until the last step meets the tolerance
-    v, last = u, np.inf
-    for _ in range(12):
-        p = special.expit(mu + v)
-        step = (x - n * p - v / t2) / (n * p * (1 - p) + 1.0 / t2)
-        v = v + step
-        size = float(np.max(np.abs(step) / np.maximum(1.0, np.abs(v))))
-        if size <= tol:
-            if ((v >= lo) & (v <= hi)).all():
-                return v
-            break
-        if not size < last or not ((v >= lo) & (v <= hi)).all():
-            break
-        last = size
-    dx_old = hi - lo
-    for _ in range(300):
-        p = special.expit(mu + u)
-        g = x - n * p - u / t2
-        step = g / (n * p * (1 - p) + 1.0 / t2)
-        lo = np.where(g > 0, u, lo)
-        hi = np.where(g < 0, u, hi)
-        new = u + step
-        bisect = ((new <= lo) | (new >= hi) | (np.abs(step + step) > dx_old)) & (g != 0)
-        if bisect.any():
-            new = np.where(bisect, 0.5 * (lo + hi), new)
-        dx_old = np.abs(new - u)
-        u = new
-        if (dx_old <= tol * np.maximum(1.0, np.abs(u))).all():
-            break
-    else:
-        raise FloatingPointError("conditional modes did not converge")
-    return u
 
 
 def glmm_loglik(mu: float, tau: float, x, n, modes=None) -> float:
@@ -227,7 +61,7 @@ def glmm_loglik(mu: float, tau: float, x, n, modes=None) -> float:
     n = np.asarray(n, dtype=float)
     const = float(np.sum(special.gammaln(n + 1) - special.gammaln(x + 1) - special.gammaln(n - x + 1)))
     if tau <= 1e-12:
-        return const + float(np.sum(_binom_ll(x, n, np.full_like(x, mu))))
+        return const + float(np.sum(binom_loglik(x, n, np.full_like(x, mu))))
     # the same quadrature the optimiser uses, so that what is tested is what is fitted
     return const + glmm_loglik_derivs(mu, tau, x, n, modes)[0]
 
@@ -325,8 +159,16 @@ def glmm_loglik_derivs(mu: float, tau: float, x, n, modes=None):
     return float(ll.sum()) - k * math.log(tau), g, hess
 
 
-def _boundary(x, n):
-    r"""Common-effect logistic fit (tau = 0): (mu, log-likelihood kernel, curvature in tau).
+class CommonFit(NamedTuple):
+    """The common-effect logistic fit (tau = 0) in closed form (:func:`common_effect_fit`)."""
+
+    mu: float
+    loglik: float  # binomial kernel, coefficients excluded
+    curvature: float  # second derivative of the log-likelihood in tau at tau = 0
+
+
+def common_effect_fit(x, n) -> CommonFit:
+    r"""Common-effect logistic fit (tau = 0): mu, log-likelihood kernel, curvature in tau.
 
     At :math:`\tau = 0` the likelihood is even in :math:`\tau`, and its second derivative in
     :math:`\tau` is :math:`\sum_i \ell_i'' + \ell_i'^2` with :math:`\ell_i' = x_i - n_i p`,
@@ -336,7 +178,7 @@ def _boundary(x, n):
     pbar = x.sum() / n.sum()
     mu = math.log(pbar / (1 - pbar))
     curv = float(np.sum((x - n * pbar) ** 2 - n * pbar * (1 - pbar)))
-    return mu, float(np.sum(_binom_ll(x, n, np.full_like(x, mu)))), curv
+    return CommonFit(mu, float(np.sum(binom_loglik(x, n, np.full_like(x, mu)))), curv)
 
 
 def _newton(x, n, mu, tau, max_iter=100, tol=1e-10):
@@ -380,11 +222,38 @@ def _newton(x, n, mu, tau, max_iter=100, tol=1e-10):
     return mu, tau, ll, g, h, max_iter, False
 
 
-def _fit(x, n, yi, vi):
+@dataclass(frozen=True, slots=True)
+class GlmmFit:
+    """The GLMM's maximum-likelihood fit (:func:`fit_glmm`).
+
+    Attributes
+    ----------
+    mu, tau, se : float
+        Estimates on the logit scale and the standard error of mu (inverse Hessian); NaN where
+        the fit failed.
+    converged : bool
+    message : str
+        Why not converged ("" when converged).
+    iterations : int
+        Newton iterations over all starts.
+    gradient : float
+        Largest absolute gradient component at the end.
+    """
+
+    mu: float
+    tau: float
+    se: float
+    converged: bool
+    message: str
+    iterations: int
+    gradient: float
+
+
+def fit_glmm(x, n, yi, vi) -> GlmmFit:
     """ML fit by Newton's method, started from the inverse-variance DL fit of the continuity-
-    corrected logits ``yi, vi``; returns a dict with mu, tau, se, converged, message, iterations
-    and gradient norm."""
-    mu_b, ll_b, curv = _boundary(x, n)
+    corrected logits ``yi, vi``, and from the common-effect fit with a wide and a narrow tau;
+    tau = 0 (the common-effect model) where that is the maximum."""
+    mu_b, ll_b, curv = common_effect_fit(x, n)
     t2_iv, iv = random_effects(yi, vi, "DL")
     starts = [(iv.te, max(math.sqrt(t2_iv), 0.3)), (mu_b, 1.5), (mu_b, 0.1)]
     best, iterations = None, 0
@@ -398,24 +267,21 @@ def _fit(x, n, yi, vi):
             break  # Newton went to tau = 0, which is a local maximum there
     if best is None or ll_b >= best[2] - 1e-12:
         if curv > 0 and best is None:
-            return {"mu": float("nan"), "tau": float("nan"), "se": float("nan"), "converged": False,
-                    "message": "Newton's method did not converge", "iterations": iterations,
-                    "gradient": float("nan")}
+            nan = float("nan")
+            return GlmmFit(nan, nan, nan, False, "Newton's method did not converge", iterations, nan)
         # boundary: tau^2 = 0, the model is the common-effect logistic model
         pbar = x.sum() / n.sum()
-        return {"mu": mu_b, "tau": 0.0, "se": 1.0 / math.sqrt(float(n.sum()) * pbar * (1 - pbar)),
-                "converged": True, "message": "", "iterations": iterations, "gradient": 0.0}
+        return GlmmFit(mu_b, 0.0, 1.0 / math.sqrt(float(n.sum()) * pbar * (1 - pbar)), True, "", iterations, 0.0)
     mu, tau, ll, g, h = best
     it = iterations
     if abs(mu) > 49 or tau > 49:
-        return {"mu": mu, "tau": tau, "se": float("nan"), "converged": False, "iterations": it,
-                "message": "estimate at the edge of the parameter space", "gradient": float(np.abs(g).max())}
+        return GlmmFit(mu, tau, float("nan"), False, "estimate at the edge of the parameter space", it,
+                       float(np.abs(g).max()))
     if not np.all(np.linalg.eigvalsh(-h) > 0):
-        return {"mu": mu, "tau": tau, "se": float("nan"), "converged": False, "iterations": it,
-                "message": "Hessian not negative definite", "gradient": float(np.abs(g).max())}
+        return GlmmFit(mu, tau, float("nan"), False, "Hessian not negative definite", it,
+                       float(np.abs(g).max()))
     cov = np.linalg.inv(-h)
-    return {"mu": mu, "tau": tau, "se": math.sqrt(cov[0, 0]), "converged": True, "message": "",
-            "iterations": it, "gradient": float(np.abs(g).max())}
+    return GlmmFit(mu, tau, math.sqrt(cov[0, 0]), True, "", it, float(np.abs(g).max()))
 
 
 def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, convention="meta",
@@ -461,7 +327,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     with np.errstate(divide="ignore", invalid="ignore"):
         psat = x / n
         ll_sat = float(np.sum(special.xlogy(x, psat) + special.xlogy(n - x, 1 - psat)))
-    ll_ce = float(np.sum(_binom_ll(x, n, np.full_like(x, common.te))))
+    ll_ce = float(np.sum(binom_loglik(x, n, np.full_like(x, common.te))))
     q_lrt = max(0.0, 2 * (ll_sat - ll_ce))
     q_p = float(dist.chi2_sf(q, q_df)) if q_df > 0 else float("nan")
     q_lrt_p = float(dist.chi2_sf(q_lrt, q_df)) if q_df > 0 else float("nan")
@@ -470,9 +336,9 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         mu, tau, se, converged, msg = common.te, 0.0, common.se, True, ""
         notes.append("Only one study: its own estimate is reported; no heterogeneity statistics.")
     else:
-        fit = _fit(x, n, yc, vc)
-        mu, tau, se, converged, msg = fit["mu"], fit["tau"], fit["se"], fit["converged"], fit["message"]
-        iterations, gradient = fit["iterations"], fit["gradient"]
+        fit = fit_glmm(x, n, yc, vc)
+        mu, tau, se, converged, msg = fit.mu, fit.tau, fit.se, fit.converged, fit.message
+        iterations, gradient = fit.iterations, fit.gradient
     if not converged or not math.isfinite(se):
         # never the common-effect model: a random-effects model that can always be fitted
         t2_iv, fallback = random_effects(yc, vc, "ML", level=level)

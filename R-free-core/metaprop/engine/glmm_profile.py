@@ -35,9 +35,10 @@ import numpy as np
 
 from ..errors import MetapropError
 from . import dist
-from .glmm import _boundary, _fit, glmm_loglik_derivs, mode_start
+from .glmm import common_effect_fit, fit_glmm, glmm_loglik_derivs
 from .inference import i2_tau2
-from .measures import escalc
+from .measures import all_extreme, escalc
+from .quadrature import mode_start
 
 __all__ = ["TauProfile", "glmm_tau_profile"]
 
@@ -90,7 +91,7 @@ def _profile(x, n, tau: float, mu0: float) -> tuple[float, float]:
     """max over mu of the log-likelihood at fixed tau, by Newton's method (the marginal
     likelihood is log-concave in mu); returns (loglik, argmax)."""
     if tau <= 0:
-        mu, ll, _ = _boundary(x, n)
+        mu, ll, _ = common_effect_fit(x, n)
         return ll, mu
     mu = mu0
     modes = mode_start(mu, tau * tau, x, n)
@@ -132,14 +133,14 @@ def glmm_tau_profile(events, total, level: float = 0.95) -> TauProfile:
     n = np.asarray(total, dtype=float)
     if len(x) < 2:
         raise MetapropError("the likelihood profile of tau needs at least two studies")
-    if np.all(x == n) or np.all(x == 0):
+    if all_extreme(x, n):
         raise MetapropError("every study has 0% or 100%: the GLMM has no finite estimate to profile")
     yi, vi, _ = escalc(x, n, "PLOGIT")
-    fit = _fit(x, n, yi, vi)
-    if not fit["converged"]:
-        raise MetapropError(f"the GLMM did not converge ({fit['message']}); its likelihood cannot be profiled")
-    tau_hat, mu_hat = fit["tau"], fit["mu"]
-    ll_0 = _boundary(x, n)[1]
+    fit = fit_glmm(x, n, yi, vi)
+    if not fit.converged:
+        raise MetapropError(f"the GLMM did not converge ({fit.message}); its likelihood cannot be profiled")
+    tau_hat, mu_hat = fit.tau, fit.mu
+    ll_0 = common_effect_fit(x, n).loglik
     ll_hat = _profile(x, n, tau_hat, mu_hat)[0] if tau_hat > 0 else ll_0
     lrt = max(0.0, 2 * (ll_hat - ll_0))
     crit = float(dist.chi2_ppf(level, 1))

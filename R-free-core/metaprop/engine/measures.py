@@ -174,6 +174,26 @@ def needs_incr(events, total) -> np.ndarray:
     return (x == 0) | (x == n)
 
 
+def all_extreme(events, total) -> str | None:
+    """``"100%"`` when every study has all events, ``"0%"`` when every study has none, else None.
+
+    Then no logistic model has a finite estimate (the likelihood rises towards logit = +/- infinity),
+    and the review's rules neither fit the GLMM nor pool the outcome for its headline.
+
+    Examples
+    --------
+    >>> all_extreme([10, 5], [10, 5]), all_extreme([0, 0], [3, 4]), all_extreme([0, 4], [3, 4])
+    ('100%', '0%', None)
+    """
+    x = np.asarray(events)
+    n = np.asarray(total)
+    if len(x) and np.all(x == n):
+        return "100%"
+    if len(x) and np.all(x == 0):
+        return "0%"
+    return None
+
+
 def escalc(events, total, sm: str, incr: float = 0.5, correct_yi: bool = True):
     r"""Study estimates :math:`y_i` and variances :math:`v_i` on the ``sm`` scale.
 

@@ -3,15 +3,15 @@ its fallback), the reproductions of published analyses, and the values a reader 
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..engine.measures import all_extreme
 from ..engine.pooling import pool
 from ..engine.results import PoolResult
 from ..errors import MetapropError
 from .data import StudyData
-from .protocol import FALLBACK, OUTCOMES, PRIMARY, Reproduction
+from .protocol import FALLBACK, METHODS, OUTCOMES, PRIMARY, Reproduction
 
-__all__ = ["pool_primary", "pool_counts", "reproduce", "headline_values", "summary_values"]
+__all__ = ["pool_primary", "pool_counts", "fit_method", "reproduce", "headline_values", "summary_values"]
+
 
 def summary_values(res: PoolResult) -> tuple[float, float, float, float, float]:
     """(estimate, ci_lower, ci_upper, pi_lower, pi_upper) as proportions, for display.
@@ -32,18 +32,36 @@ def pool_counts(counts, **options) -> PoolResult:
                 list(counts["label"]), **options)
 
 
-def pool_primary(counts) -> PoolResult:
-    """The primary analysis (GLMM), or the PFT fallback when the GLMM has no finite estimate."""
+def pool_primary(counts, **extra) -> PoolResult:
+    """The primary analysis (GLMM), or the PFT fallback when the GLMM has no finite estimate
+    (``extra``: further :func:`metaprop.pool` options for both, e.g. the coverage study's solver)."""
     if len(counts) == 0:
         raise MetapropError("no studies report this outcome")
     x = counts["events"].to_numpy(int)
     n = counts["total"].to_numpy(int)
-    if np.all(x == n) or np.all(x == 0):
-        res = pool_counts(counts, **FALLBACK)
-        note = ("GLMM not estimable: every study reports "
-                f"{'100%' if np.all(x == n) else '0%'}; Freeman-Tukey random-effects analysis reported.")
+    extreme = all_extreme(x, n)
+    if extreme:
+        res = pool_counts(counts, **(FALLBACK | extra))
+        note = (f"GLMM not estimable: every study reports {extreme}; Freeman-Tukey random-effects "
+                "analysis reported.")
         return _with_note(res, note)
-    return pool_counts(counts, **PRIMARY)
+    return pool_counts(counts, **(PRIMARY | extra))
+
+
+def fit_method(name: str, counts, **extra):
+    """Fit the named method of :data:`metaprop.review.protocol.METHODS` to a counts frame (columns
+    ``events``, ``total``, ``label``): a :class:`~metaprop.engine.results.PoolResult` (GLMM with its
+    fallback, as :func:`pool_primary`) or a :class:`~metaprop.engine.bayes.BayesResult`. ``extra``
+    adds options (e.g. :data:`~metaprop.review.protocol.COVERAGE_SOLVER`)."""
+    m = METHODS[name]
+    if m.engine == "bayes":
+        from ..engine.bayes import pool_bayes
+
+        return pool_bayes(counts["events"].to_numpy(int), counts["total"].to_numpy(int), list(counts["label"]),
+                          **(m.options | extra))
+    if m.options == PRIMARY:
+        return pool_primary(counts, **extra)
+    return pool_counts(counts, **(m.options | extra))
 
 
 def _with_note(res: PoolResult, note: str) -> PoolResult:

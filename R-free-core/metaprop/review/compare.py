@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..engine.bayes import prior_text
+from ..engine.priors import prior_text
 from ..errors import MetapropError
 from ..formatting import estimate_ci, method_label
-from .analyses import pool_counts
+from .analyses import fit_method
 from .data import StudyData, load
 from .headline import headline
 from .outputs import fit_sets, summary_frame
-from .protocol import BAYES, EXPLORER, OUTCOMES, SENSITIVITY_SETS
+from .protocol import BAYES, EXPLORER, METHODS, OUTCOMES, SENSITIVITY_SETS
 
 __all__ = ["estimates", "compare_data", "compare_ref", "format_markdown", "to_json", "data_at_ref", "MARKER"]
 
@@ -81,14 +81,14 @@ def _other_methods(data: StudyData, o: str, label: str) -> list[dict]:
     """The explorer's other methods on the primary set of outcome ``o``."""
     rows = []
     counts = data.counts(o, "primary")
-    for m, opts in EXPLORER["in_browser"].items():
+    for m in EXPLORER["in_browser"]:
             row = {"outcome": o, "analysis": f"primary:{m}", "analysis_label": label,
-                   "method": EXPLORER["methods"][m][0], "status": "", "certainty": "", "k": len(counts),
+                   "method": METHODS[m].label, "status": "", "certainty": "", "k": len(counts),
                    "events": int(counts["events"].sum()), "patients": int(counts["total"].sum()),
                    "estimate": float("nan"), "ci_lower": float("nan"), "ci_upper": float("nan")}
             if len(counts) >= 2:
                 try:
-                    est, lo, hi = pool_counts(counts, **opts).back("random")
+                    est, lo, hi = fit_method(m, counts).back("random")
                     row |= {"estimate": 100 * est, "ci_lower": 100 * lo, "ci_upper": 100 * hi}
                 except MetapropError as exc:
                     row["method"] += f" (not estimable: {exc})"

@@ -25,19 +25,18 @@ import math
 import warnings
 
 from ..engine import dist
-from ..engine.bayes import pool_bayes
 from ..engine.study_ci import study_ci
 from ..errors import MetapropError
-from .analyses import pool_counts, pool_primary
+from .analyses import fit_method
 from .data import StudyData
 from .headline import not_pooled_reasons
-from .protocol import BAYES, EXPLORER, HEADLINE, OUTCOMES, POPULATIONS
+from .protocol import EXPLORER, HEADLINE, METHODS, OUTCOMES, POPULATIONS
 
 __all__ = ["EXPLORER_METHODS", "PRECOMPUTED", "explorer_data", "explorer_all", "subset_result", "subset_plan",
            "subset_key"]
 
-#: method key -> (label shown, what the numbers are)
-EXPLORER_METHODS = EXPLORER["methods"]
+#: the explorer's methods (:data:`~.protocol.METHODS`), in order
+EXPLORER_METHODS = {m: METHODS[m] for m in EXPLORER["methods"]}
 #: the methods pooled at build time (the others are computed in the reader's browser)
 PRECOMPUTED = tuple(m for m in EXPLORER_METHODS if m not in EXPLORER["in_browser"])
 
@@ -62,8 +61,10 @@ def subset_result(counts, method: str) -> dict:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            if method == "Bayes":
-                b = pool_bayes(x, n, list(counts["label"]), **BAYES)
+            if method not in EXPLORER_METHODS:
+                raise MetapropError(f"unknown explorer method {method!r}")
+            if METHODS[method].engine == "bayes":
+                b = fit_method(method, counts)
                 est, lo, hi = b.p_mean.median, b.p_mean.lower, b.p_mean.upper
                 pil, piu, tau = b.p_new.lower, b.p_new.upper, b.tau.median
                 if "too_few" in reasons:
@@ -72,15 +73,10 @@ def subset_result(counts, method: str) -> dict:
                     note.append("every study at 100% (or 0%): the estimate is set by the prior; the site's "
                                 "headline would not pool")
             else:
-                if method == "GLMM":
-                    res = pool_primary(counts)
-                    if res.method != "GLMM":
-                        note.append("GLMM not estimable (every study at 100% or 0%): Freeman-Tukey shown, "
-                                    "as on the outcome pages")
-                elif method in EXPLORER["in_browser"]:
-                    res = pool_counts(counts, **EXPLORER["in_browser"][method])
-                else:
-                    raise MetapropError(f"unknown explorer method {method!r}")
+                res = fit_method(method, counts)
+                if method == "GLMM" and res.method != "GLMM":
+                    note.append("GLMM not estimable (every study at 100% or 0%): Freeman-Tukey shown, "
+                                "as on the outcome pages")
                 est, lo, hi = res.back("random")
                 pil, piu = res.pi_proportion()
                 tau = res.tau
@@ -169,7 +165,7 @@ def _plan(data: StudyData, outcome: str):
     scope, named = subset_plan(cand)
     t975 = [_r(float(dist.t_ppf(0.975, df)), 12) for df in range(1, max(len(cand), 2))]
     head = {"outcome": outcome, "label": OUTCOMES[outcome], "studies": studies,
-            "methods": {m: {"label": v[0], "interval": v[1],
+            "methods": {m: {"label": v.label, "interval": v.interval,
                             "where": "browser" if m in EXPLORER["in_browser"] else "precomputed"}
                         for m, v in EXPLORER_METHODS.items()},
             "default": {"studies": primary, "method": "Bayes"},

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..engine.bayes import BayesResult, pool_bayes
+from ..engine.measures import all_extreme
 from ..engine.study_ci import study_ci
 from ..formatting import method_label
 from .analyses import reproduce
@@ -171,7 +172,7 @@ def not_pooled_reasons(events, total) -> tuple[str, ...]:
     if len(x) == 0:
         return ("none",)
     reasons = ("too_few",) if len(x) < HEADLINE["min_studies"] else ()
-    if np.all(x == n) or np.all(x == 0):
+    if all_extreme(x, n):
         reasons += ("all_extreme",)
     return reasons
 
@@ -231,7 +232,7 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame, reproduced=Non
                         why_not_pooled=f"too few studies to pool ({k}; the protocol pools from "
                                        f"{HEADLINE['min_studies']})", **base)
     if status == "all_extreme":
-        word = "100%" if np.all(x == n) else "0%"
+        word = all_extreme(x, n)
         return Headline(status=status, bayes=None, pooled_count=count,
                         certainty=certainty(k, patients, derived, None),
                         why_not_pooled=(f"every study reports {word}, so no model can say how the studies vary "

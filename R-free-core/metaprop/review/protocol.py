@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 __all__ = ["OUTCOMES", "POPULATIONS", "SENSITIVITY_SETS", "PRIMARY", "FALLBACK", "SUBGROUP", "EGGER",
            "Reproduction", "REPRODUCTIONS", "HEADLINE", "BAYES", "BAYES_PRIOR_SENSITIVITY", "CERTAINTY",
-           "COVERAGE_RULE", "COVERAGE_CANDIDATES", "EXPLORER"]
+           "COVERAGE_RULE", "COVERAGE_CANDIDATES", "COVERAGE_SOLVER", "EXPLORER", "Method", "METHODS",
+           "HOME_OUTCOMES"]
 
 #: populations of the review protocol (methods page): which ``inclusion`` values each admits
 POPULATIONS = {
@@ -44,6 +45,46 @@ SENSITIVITY_SETS = (
 
 PRIMARY = {"sm": "PLOGIT", "method": "GLMM", "method_tau": "ML"}
 FALLBACK = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}
+
+#: the headline model: Bayesian binomial-normal random effects (metaprop.engine.bayes.pool_bayes),
+#: chosen by :data:`COVERAGE_RULE`
+#: (half-normal(1.0) for tau: 94.0% average and 81% worst-setting coverage, where half-normal(0.5)
+#: had 88.9% and 70%; analysis/simulation/coverage.csv)
+BAYES = {"mu_prior_mean": 0.0, "mu_prior_sd": 10.0, "tau_prior": "halfnormal", "tau_prior_scale": 1.0}
+
+@dataclass(frozen=True, slots=True)
+class Method:
+    """A named analysis the site runs in more than one place (explorer, coverage study, pages,
+    ``metaprop compare``): the one definition of what that name fits.
+
+    ``engine`` is ``"pool"`` (:func:`metaprop.pool` with ``options``; "GLMM" falls back to
+    :data:`FALLBACK` where every study is at 0% or 100%, as the primary analysis) or ``"bayes"``
+    (:func:`metaprop.engine.bayes.pool_bayes` with ``options``); ``label`` is how readers see it,
+    ``interval`` what its 95% interval is.
+    """
+
+    name: str
+    label: str
+    interval: str
+    engine: str
+    options: dict
+
+
+#: every named method, in the order tables list them
+METHODS = {
+    "Bayes": Method("Bayes", "Bayesian model (the headline)", "mean proportion, 95% credible interval", "bayes",
+                    BAYES),
+    "Bayes-HN0.5": Method("Bayes-HN0.5", "Bayesian, \u03c4 ~ half-normal(0.5)", "mean proportion, 95% credible "
+                          "interval", "bayes", BAYES | {"tau_prior": "halfnormal", "tau_prior_scale": 0.5}),
+    "Bayes-HN1.0": Method("Bayes-HN1.0", "Bayesian, \u03c4 ~ half-normal(1.0)", "mean proportion, 95% credible "
+                          "interval", "bayes", BAYES | {"tau_prior": "halfnormal", "tau_prior_scale": 1.0}),
+    "GLMM": Method("GLMM", "GLMM, R meta's default", "95% confidence interval", "pool", PRIMARY),
+    "IV-logit-HK": Method("IV-logit-HK", "Inverse-variance logit, REML, Hartung-Knapp", "95% confidence interval",
+                          "pool", {"sm": "PLOGIT", "method": "Inverse", "method_tau": "REML", "hakn": True,
+                                   "method_tau_ci": ""}),
+    "PFT": Method("PFT", "Freeman-Tukey, REML", "95% confidence interval", "pool",
+                  {"sm": "PFT", "method": "Inverse", "method_tau": "REML", "method_tau_ci": ""}),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +138,13 @@ EGGER = {"sm": "PLOGIT"}
 #: highest coverage in its worst setting (ties: the narrower median width).
 #: tests/test_coverage.py checks that the committed table chooses :data:`BAYES`.
 COVERAGE_RULE = {"min_average": 90.0}
-#: the coverage study's name for each candidate's options (None: not a Bayesian candidate)
-COVERAGE_CANDIDATES = {"GLMM": None, "IV-logit-HK": None, "PFT": None,
-                       "Bayes-HN0.5": {"tau_prior": "halfnormal", "tau_prior_scale": 0.5},
-                       "Bayes-HN1.0": {"tau_prior": "halfnormal", "tau_prior_scale": 1.0}}
-
-#: the headline model: Bayesian binomial-normal random effects (metaprop.engine.bayes.pool_bayes),
-#: chosen by :data:`COVERAGE_RULE`
-#: (half-normal(1.0) for tau: 94.0% average and 81% worst-setting coverage, where half-normal(0.5)
-#: had 88.9% and 70%; analysis/simulation/coverage.csv)
-BAYES = {"mu_prior_mean": 0.0, "mu_prior_sd": 10.0, "tau_prior": "halfnormal", "tau_prior_scale": 1.0}
+#: the coverage study's candidates (names of :data:`METHODS`)
+COVERAGE_CANDIDATES = ("GLMM", "IV-logit-HK", "PFT", "Bayes-HN0.5", "Bayes-HN1.0")
+#: the coverage study solves REML to its global maximum (``tau2_algorithm="exact"``): metafor's
+#: Fisher scoring, which the explorer and the pages follow, stops without converging on a few of
+#: the simulated datasets, where R would give an error; where it converges both give one optimum.
+#: It skips the confidence interval of tau^2, which the study does not use.
+COVERAGE_SOLVER = {"tau2_algorithm": "exact", "method_tau_ci": ""}
 #: the same model under other priors for tau, shown on each outcome page
 BAYES_PRIOR_SENSITIVITY = (
     ("half-normal(0.5)", {"tau_prior": "halfnormal", "tau_prior_scale": 0.5}),
@@ -128,6 +166,8 @@ BAYES_PRIOR_SENSITIVITY = (
 #:   follow-up instead.
 HEADLINE = {"min_studies": 3, "estimand": "mean proportion", "published_sources": ("hernandez2018", "alshakarchi2024"),
             "no_common_horizon": ("died_followup",)}
+#: the outcomes on the home page and the sensitivity page: every outcome with a common time horizon
+HOME_OUTCOMES = tuple(o for o in OUTCOMES if o not in HEADLINE["no_common_horizon"])
 
 #: GRADE-style certainty of a single-arm proportion (Guyatt et al. 2011, J Clin Epidemiol 64:383;
 #: Murad et al. 2018, BMJ Evid Based Med 23:60-63, for case series): start at "low"
@@ -155,15 +195,7 @@ CERTAINTY = {
 #: (each analysis set, without derived counts, leaving one study out, cumulative by year), so that
 #: the build grows polynomially, not exponentially, with the number of studies
 EXPLORER = {
-    "methods": {
-        "Bayes": ("Bayesian model (the headline)", "mean proportion, 95% credible interval"),
-        "GLMM": ("GLMM, R meta's default", "95% confidence interval"),
-        "IV-logit-HK": ("Inverse-variance logit, REML, Hartung-Knapp", "95% confidence interval"),
-        "PFT": ("Freeman-Tukey, REML", "95% confidence interval"),
-    },
-    "in_browser": {
-        "IV-logit-HK": {"sm": "PLOGIT", "method": "Inverse", "method_tau": "REML", "hakn": True, "method_tau_ci": ""},
-        "PFT": {"sm": "PFT", "method": "Inverse", "method_tau": "REML", "method_tau_ci": ""},
-    },
+    "methods": ("Bayes", "GLMM", "IV-logit-HK", "PFT"),  # names of METHODS
+    "in_browser": ("IV-logit-HK", "PFT"),
     "all_subsets_max": 7,
 }

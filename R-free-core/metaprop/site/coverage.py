@@ -12,16 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..review.protocol import COVERAGE_CANDIDATES, METHODS
+
 __all__ = ["load_coverage", "coverage_by_method", "coverage_by_setting", "coverage_settings", "METHOD_NAMES",
            "choose"]
 
-METHOD_NAMES = {
-    "Bayes-HN0.5": "Bayesian, \u03c4 ~ half-normal(0.5)",
-    "Bayes-HN1.0": "Bayesian, \u03c4 ~ half-normal(1.0)",
-    "GLMM": "GLMM (R meta's default)",
-    "IV-logit-HK": "Inverse-variance logit, REML, Hartung-Knapp",
-    "PFT": "Freeman-Tukey, REML",
-}
+#: each candidate's name for readers, from the protocol's registry, in the order tables list them
+METHOD_NAMES = {m: v.label for m, v in METHODS.items() if m in COVERAGE_CANDIDATES}
 
 
 def _folder(root) -> Path:
