@@ -34,6 +34,7 @@ from scipy import special
 
 from ..errors import ConvergenceWarning, MetapropError
 from . import dist
+from .conventions import CONVENTIONS
 from .glm import binom_loglik, glm_intercept, glm_wald_q
 from .inference import heterogeneity_h_i2, i2_tau2, prediction_interval, random_effects, study_fields, wald
 from .measures import escalc
@@ -292,6 +293,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     """
     if hakn:
         raise MetapropError("hakn is not available with method 'GLMM'.")
+    conv = CONVENTIONS[convention]
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
     k = len(x)
@@ -312,7 +314,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         nan = float("nan")
         h, h_ci, i2, i2_ci = heterogeneity_h_i2(0.0, k, level)
         pi = prediction_interval(common.te, common.se, 0.0, k, prediction_df, level) if k > 1 else (
-            (common.lower, common.upper) if convention == "meta" else (nan, nan))
+            (common.lower, common.upper) if conv.one_study_glmm_pi_is_ci else (nan, nan))
         return PoolResult(
             sm="PLOGIT", method="GLMM", method_tau="ML", hakn=False, convention=convention,
             level=level, incr=0.0, method_ci=method_ci, prediction_df=prediction_df,
@@ -351,12 +353,12 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
     random = wald(mu, se, level)
     if k > 1:
         pi = prediction_interval(mu, se, tau2, k, prediction_df, level)
-    elif convention == "meta":  # R meta: with one study the GLMM "prediction interval" is its CI
+    elif conv.one_study_glmm_pi_is_ci:  # R meta: with one study the GLMM "prediction interval" is its CI
         pi = (random.lower, random.upper)
     else:
         pi = (float("nan"), float("nan"))
     h, h_ci, i2, i2_ci = heterogeneity_h_i2(q, k, level)
-    if k > 1 and convention == "metafor":
+    if k > 1 and conv.i2 == "tau2":
         i2 = i2_tau2(vc, tau2)
     wc = 1 / vc
     wr = 1 / (vc + tau2)

@@ -154,14 +154,14 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     if method is None:
         # R meta's default (GLMM for PLOGIT), unless the other options ask for inverse variance:
         # a tau^2 estimator other than ML, Hartung-Knapp, or metafor's conventions (rma())
-        wants_iv = (method_tau not in (None, "ML")) or hakn or conv.name == "metafor"
+        wants_iv = (method_tau not in (None, "ML")) or hakn or not conv.default_glmm
         method = "GLMM" if sm == "PLOGIT" and not wants_iv else "Inverse"
     check_option("method", method)
     if method_tau is None:
         method_tau = "ML" if method == "GLMM" else "REML"
     check_option("method_tau", method_tau)
     if prediction_df is None:
-        prediction_df = "k-1" if (hakn and conv.name == "metafor") else conv.prediction_df
+        prediction_df = conv.prediction_df_hakn if hakn else conv.prediction_df
     check_option("prediction_df", prediction_df)
     if not (0 < level < 1):
         raise MetapropError(f"Invalid level {level!r}; must be between 0 and 1.")
@@ -209,7 +209,7 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     if k == 1:
         notes.append("Only one study: its own estimate is reported; no heterogeneity statistics.")
         nan = float("nan")
-        if conv.name == "metafor":  # metafor: tau^2 = 0, I^2 = 0, H^2 = 1, prediction interval = CI
+        if conv.one_study_zero:  # metafor: tau^2 = 0, I^2 = 0, H^2 = 1, prediction interval = CI
             return PoolResult(**fields, w_common=(100.0,), w_random=(100.0,), common=common, random=common,
                               pi=(common.lower, common.upper), tau2=0.0, q=0.0, q_df=0, q_pvalue=nan,
                               i2=0.0, i2_ci=(nan, nan), h=1.0, notes=tuple(notes))
@@ -221,7 +221,7 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
     tau2, random = random_effects(yi, vi, method_tau, hakn, level, tau2_algorithm)
     wr = 1.0 / (vi + tau2)
     # R meta: the classic SE also under Hartung-Knapp; metafor's predict(): the model's SE
-    pi_se = math.sqrt(1.0 / wr.sum()) if conv.name == "meta" else random.se
+    pi_se = math.sqrt(1.0 / wr.sum()) if conv.prediction_se == "classic" else random.se
     pi = prediction_interval(random.te, pi_se, tau2, k, prediction_df, level)
     if prediction_df == "k-2" and k < 3:
         notes.append("Prediction interval with t(k-2) needs at least 3 studies.")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from .conventions import CONVENTIONS
 from .measures import SM
 from .tau2 import TAU2_LABEL
 
@@ -90,7 +91,7 @@ def _details(r) -> list[str]:
         out += ["- Inverse variance method", f"- {TAU2_LABEL[r.method_tau]} for tau^2"]
         if r.method_tau_ci and r.tau2_ci_sign != ("0", "0"):
             out.append(f"- {_TAU_CI[r.method_tau_ci]} for confidence interval of tau^2 and tau")
-    out.append("- Calculation of I^2 based on " + ("Q" if r.convention == "meta" else "tau^2"))
+    out.append("- Calculation of I^2 based on " + CONVENTIONS[r.convention].i2_basis)
     if r.hakn:
         out.append(f"- Hartung-Knapp adjustment for random effects model (df = {r.k - 1})")
     if math.isfinite(r.pi[0]):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .conventions import CONVENTIONS
 from .measures import SM
 
 __all__ = ["Estimate", "PoolResult", "json_number"]
@@ -130,7 +131,7 @@ class PoolResult:
         """
         out = np.asarray(SM[self.sm].inverse(np.atleast_1d(np.asarray(values, dtype=float)),
                                              np.asarray(self.total)), dtype=float)
-        if self.sm == "PRAW" and self.convention == "meta":
+        if self.sm == "PRAW" and CONVENTIONS[self.convention].praw_clip:
             out = np.clip(out, 0.0, 1.0)
         return out
 
@@ -186,8 +187,7 @@ class PoolResult:
             "tau2_lower": json_number(self.tau2_ci[0]), "tau2_upper": json_number(self.tau2_ci[1]),
             "tau2_ci_sign": list(self.tau2_ci_sign), "method_tau_ci": self.method_tau_ci,
             "i2": json_number(100 * self.i2) if self.i2 is not None else None,
-            "i2_definition": ("from Cochran's Q, (Q - df)/Q, as R meta prints it" if self.convention == "meta"
-                              else "from tau^2, as metafor prints it"),
+            "i2_definition": CONVENTIONS[self.convention].i2_definition,
             "i2_lower": json_number(100 * self.i2_ci[0]), "i2_upper": json_number(100 * self.i2_ci[1]),
             "h": json_number(self.h), "h_lower": json_number(self.h_ci[0]), "h_upper": json_number(self.h_ci[1]),
             "q": json_number(self.q), "q_df": self.q_df, "q_pvalue": json_number(self.q_pvalue),

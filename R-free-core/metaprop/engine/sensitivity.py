@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..errors import ConvergenceWarning, MetapropError
 from . import dist
+from .conventions import check_convention
 from .measures import escalc
 from .pooling import pool
 from .results import PoolResult, json_number
@@ -190,7 +191,7 @@ def method_grid(events, total, labels=None, *, incr: float = 0.5, convention: st
 def funnel_data(events, total, labels=None, *, sm: str = "PLOGIT", incr: float = 0.5,
                 convention: str = "meta") -> pd.DataFrame:
     """Study estimates and standard errors for a funnel plot, with the common-effect estimate."""
-    yi, vi, _ = escalc(events, total, sm, incr, correct_yi=(convention == "metafor"))
+    yi, vi, _ = escalc(events, total, sm, incr, correct_yi=check_convention(convention).praw_correct_yi)
     res = _pool(events, total, labels, sm=sm, method="Inverse", method_tau="DL", incr=incr,
                convention=convention)
     return pd.DataFrame({"study": _labels(np.asarray(events), labels), "yi": yi, "sei": np.sqrt(vi),
@@ -220,7 +221,7 @@ def egger(events, total, labels=None, *, sm: str = "PLOGIT", incr: float = 0.5,
     k = len(fd)
     if k < 3:
         raise MetapropError("Egger's test needs at least 3 studies")
-    _, _, corrected = escalc(events, total, sm, incr, correct_yi=(convention == "metafor"))
+    _, _, corrected = escalc(events, total, sm, incr, correct_yi=check_convention(convention).praw_correct_yi)
     if corrected.any() and not allow_corrected:
         raise MetapropError(
             f"Egger's test is not reported: {int(corrected.sum())} of {k} studies have 0% or 100% events, "

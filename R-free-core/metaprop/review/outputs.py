@@ -20,6 +20,7 @@ import pandas as pd
 
 from .. import __version__
 from ..engine.bayes import BayesResult, pool_bayes
+from ..engine.conventions import CONVENTIONS
 from ..engine.glmm_profile import TauProfile, glmm_tau_profile
 from ..engine.results import PoolResult, json_number
 from ..errors import MetapropError
@@ -183,8 +184,7 @@ def summary_frame(sets: Mapping[tuple[str, str], FitSet]) -> pd.DataFrame:
         est, lo, hi, pil, piu = summary_values(res)
         rows.append(row | {"estimate": est, "ci_lower": lo, "ci_upper": hi, "pi_lower": pil, "pi_upper": piu,
                            "tau2": res.tau2, "i2": 100 * res.i2,
-                           "i2_definition": "from Cochran's Q, (Q - df)/Q, as R meta prints it"
-                           if res.convention == "meta" else "from tau^2, as metafor prints it",
+                           "i2_definition": CONVENTIONS[res.convention].i2_definition,
                            "q": res.q, "q_df": res.q_df,
                            "q_pvalue": res.q_pvalue, "sm": res.sm, "method": res.method,
                            "method_tau": res.method_tau, "note": " ".join(res.notes)})
