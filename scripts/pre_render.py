@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "R-free-core"))
 
-from metaprop.site.build import pre_render  # noqa: E402
+from metaprop.pipeline import pre_render  # noqa: E402
 
 if __name__ == "__main__":
     raise SystemExit(pre_render(ROOT))

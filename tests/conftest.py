@@ -90,10 +90,10 @@ def pytest_collection_modifyitems(config, items):
 @pytest.fixture(scope="session")
 def site_build():
     """The site's analysis and results/ folder, built once per session (and cached on disk by
-    data and code: metaprop.site.build.load_build); page and output tests share it."""
+    data and code: metaprop.pipeline.load_build); page and output tests share it."""
     from filelock import FileLock
 
-    from metaprop.site.build import load_build
+    from metaprop.pipeline import load_build
 
     # `make test` runs in two processes (pytest-xdist): one builds, the other waits, then loads the
     # cache the first wrote (load_build's key matches), so results/ is never written twice at once
@@ -116,8 +116,8 @@ def frozen_site(tmp_path_factory):
     (its results/ and build cache stay there), for tests of exact page sentences and tables."""
     import shutil
 
-    from metaprop.site.pages import Site
+    from metaprop.pipeline import load_site
 
     root = tmp_path_factory.mktemp("frozen-site")
     shutil.copytree(FROZEN_DATA, root / "data")
-    return Site(root / "data")
+    return load_site(root / "data")

@@ -18,11 +18,11 @@ import pytest
 from drill import CHANGES, apply, bump
 from qmd import run_pages
 
+from metaprop.pipeline import load_build
 from metaprop.review.compare import compare_ref, format_markdown
 from metaprop.review.explorer import explorer_data
 from metaprop.review.validate import validate
 from metaprop.review.versioning import check_version
-from metaprop.site.build import load_build
 
 from conftest import ROOT
 

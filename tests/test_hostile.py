@@ -238,20 +238,19 @@ def test_hostile_label_is_escaped_in_page_text(copy_of_data):
     (Cowburn 2005 lacks 12-month survival, so its label is in that outcome's 'missing' sentence)."""
     from metaprop.review.data import load
     from metaprop.review.outputs import analyse
+    from metaprop.site.context import Build
     from metaprop.site.pages import Site
-    from metaprop.site.tables import study_table
 
     _set_text(copy_of_data, "first_author", "<script>alert(1)</script>")
-    site = Site.__new__(Site)  # the pages' methods on this data, without drawing figures
-    site.data = load(copy_of_data)
-    site.results = analyse(site.data)
+    data = load(copy_of_data)  # the pages' functions on this data, without drawing figures
+    site = Site(Build(copy_of_data.parent, data, analyse(data)))
     label = site.data.studies["label"].iloc[0]
     assert label.startswith("<script>")
     # Markdown for an inline expression, the label escaped (tests/test_site.py renders it in Chromium)
     sentence = site.missing_sentence("alive_12mo")
     assert sentence._repr_markdown_() == sentence and "<script>" not in sentence
     assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt; 2005" in sentence
-    html = study_table(site.data).as_raw_html()
+    html = site.study_table().as_html()
     assert "<script>alert" not in html and "&lt;script&gt;" in html
 
 

@@ -150,7 +150,7 @@ def test_footer_shows_version_date_and_commit(tmp_path):
     for key in ("data.version", "data.date", "build.commit", "metaprop.version"):
         assert f"var {key}" in footer
     from metaprop.review.data import load
-    from metaprop.site.build import write_variables
+    from metaprop.site.metadata import write_variables
 
     shutil.copy(ROOT / "CITATION.cff", tmp_path)
     vars_ = yaml.safe_load(write_variables(tmp_path, load(FROZEN_DATA)).read_text())

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from metaprop.review.protocol import HOME_OUTCOMES
+
 from conftest import ROOT
 
 pytestmark = pytest.mark.site
@@ -302,11 +304,11 @@ def test_no_accessibility_violation(visits):
 
 
 def test_home_shows_the_core_headline_and_the_build(visits):
-    from metaprop.site.pages import Site, build_info
+    from metaprop.pipeline import build_info, load_site
 
-    S = Site(ROOT / "data")
+    S = load_site(ROOT / "data")
     home = visits[("index.html", 1280)]
-    for outcome in ("weaned", "discharged_alive", "alive_12mo"):
+    for outcome in HOME_OUTCOMES:
         assert S.estimate(outcome) in home["text"], outcome
     assert f"Data version {S.data.version}" in home["footer"]
     assert build_info(ROOT)["commit"] in home["footer"]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from metaprop.review.data import load
-from metaprop.site.tables import completeness_frame, results_frame, study_frame
+from metaprop.site.result_tables import results_frame
+from metaprop.site.tables import completeness_frame, study_frame
 
 from conftest import FROZEN_DATA
 

@@ -197,7 +197,7 @@ def _cmd_validate(args) -> int:
 def _cmd_results(args) -> int:
     from pathlib import Path
 
-    from .site.publish import write_results
+    from .pipeline import write_results
 
     write_results(args.data_dir, args.out, figures=not args.no_figures,
                   explorer=not (args.no_figures or args.no_explorer))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["DASH", "interval", "estimate_ci", "method_label"]
+__all__ = ["DASH", "interval", "estimate_ci", "fmt_estimate", "method_label"]
 
 DASH = "\u2014"
 _SM_NAME = {"PLOGIT": "logit", "PFT": "Freeman-Tukey", "PAS": "arcsine", "PRAW": "untransformed"}
@@ -63,6 +63,14 @@ def estimate_ci(est, lo, hi, *, digits: int | None = 1, scale: float = 100, unit
     if digits is None:
         digits = _as_published((est, lo, hi), scale)
     return f"{_number(est, digits, scale)}{unit} ({ci_label}{interval(lo, hi, digits=digits, scale=scale)})"
+
+
+def fmt_estimate(h: dict) -> str:
+    """'97.1% (95% CI 64.2 to 99.8)' from a :func:`metaprop.review.analyses.headline_values` dict
+    (percentages)."""
+    if h.get("result") is None:
+        return "not estimable: no study reports it"
+    return estimate_ci(h["estimate"], h["ci_lower"], h["ci_upper"], scale=1, unit="%", ci_label="95% CI ")
 
 
 def method_label(sm: str, method: str, method_tau: str, *, long: bool = False) -> str:

@@ -151,13 +151,15 @@ class Measure:
     transform: Callable
     inverse: Callable
     uses_incr: bool
+    scale: str = ""  # the scale's name in a sentence ("on the logit scale")
 
 
 SM: dict[str, Measure] = {
-    "PRAW": Measure("PRAW", "untransformed proportions", _praw, _identity, True),
-    "PLOGIT": Measure("PLOGIT", "logit transformation", _plogit, _expit, True),
-    "PAS": Measure("PAS", "arcsine transformation", _pas, _sin2, False),
-    "PFT": Measure("PFT", "Freeman-Tukey double arcsine transformation", pft, ipft_hm, False),
+    "PRAW": Measure("PRAW", "untransformed proportions", _praw, _identity, True, "proportion"),
+    "PLOGIT": Measure("PLOGIT", "logit transformation", _plogit, _expit, True, "logit"),
+    "PAS": Measure("PAS", "arcsine transformation", _pas, _sin2, False, "arcsine"),
+    "PFT": Measure("PFT", "Freeman-Tukey double arcsine transformation", pft, ipft_hm, False,
+                   "Freeman-Tukey double arcsine"),
 }
 
 

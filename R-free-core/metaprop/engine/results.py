@@ -155,27 +155,6 @@ class PoolResult:
         est, lo, hi = self.back("random")
         pil, piu = self.pi_proportion()
         ce, cl, cu = self.back("common")
-
-        def block(e: Estimate, p3):
-            return {
-                "proportion": json_number(p3[0]), "ci_lower": json_number(p3[1]), "ci_upper": json_number(p3[2]),
-                "te": json_number(e.te), "se": json_number(e.se), "te_lower": json_number(e.lower),
-                "te_upper": json_number(e.upper), "statistic": json_number(e.statistic),
-                "pvalue": json_number(e.pvalue), "df": json_number(e.df),
-            }
-
-        studies = [
-            {
-                "study": s, "events": int(x), "total": int(n), "proportion": json_number(p),
-                "ci_lower": json_number(lo_), "ci_upper": json_number(hi_), "yi": json_number(y), "vi": json_number(v),
-                "incr_added": bool(c), "weight_common": json_number(wc), "weight_random": json_number(wr),
-            }
-            for s, x, n, p, lo_, hi_, y, v, c, wc, wr in zip(
-                self.studlab, self.events, self.total, self.study_p, self.study_lower,
-                self.study_upper, self.yi, self.vi, self.corrected, self.w_common, self.w_random,
-                strict=True,
-            )
-        ]
         return {
             "k": self.k, "events": self.events_total, "patients": self.n_total,
             "sm": self.sm, "method": self.method, "method_tau": self.method_tau,
@@ -195,15 +174,41 @@ class PoolResult:
             "converged": self.converged,
             **({"optimizer": {"iterations": self.iterations, "gradient_norm": json_number(self.gradient_norm)}}
                if self.iterations is not None else {}),
-            "random": block(self.random, (est, lo, hi)),
-            "common": block(self.common, (ce, cl, cu)),
+            "random": _estimate_dict(self.random, (est, lo, hi)),
+            "common": _estimate_dict(self.common, (ce, cl, cu)),
             "pi_te": [json_number(self.pi[0]), json_number(self.pi[1])],
             "harmonic_mean_n": json_number(self.harmonic_mean_n),
             "notes": list(self.notes),
-            "studies": studies,
+            "studies": _study_dicts(self),
         }
 
     def __str__(self) -> str:
         from .report import format_pool
 
         return format_pool(self)
+
+
+def _estimate_dict(e: Estimate, p3) -> dict:
+    """An :class:`Estimate` and its back-transformed ``(estimate, lower, upper)`` for JSON."""
+    return {
+        "proportion": json_number(p3[0]), "ci_lower": json_number(p3[1]), "ci_upper": json_number(p3[2]),
+        "te": json_number(e.te), "se": json_number(e.se), "te_lower": json_number(e.lower),
+        "te_upper": json_number(e.upper), "statistic": json_number(e.statistic),
+        "pvalue": json_number(e.pvalue), "df": json_number(e.df),
+    }
+
+
+def _study_dicts(r: PoolResult) -> list[dict]:
+    """One JSON row per study of ``r``."""
+    return [
+        {
+            "study": s, "events": int(x), "total": int(n), "proportion": json_number(p),
+            "ci_lower": json_number(lo_), "ci_upper": json_number(hi_), "yi": json_number(y), "vi": json_number(v),
+            "incr_added": bool(c), "weight_common": json_number(wc), "weight_random": json_number(wr),
+        }
+        for s, x, n, p, lo_, hi_, y, v, c, wc, wr in zip(
+            r.studlab, r.events, r.total, r.study_p, r.study_lower,
+            r.study_upper, r.yi, r.vi, r.corrected, r.w_common, r.w_random,
+            strict=True,
+        )
+    ]

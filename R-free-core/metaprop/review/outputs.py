@@ -1,7 +1,7 @@
 """Every analysis the site shows, computed once (:func:`analyse`), and its JSON/CSV form.
 
 :func:`write_tables` writes results.json and the CSV tables, deterministically (same data,
-byte-identical files); :func:`metaprop.site.publish.write_results` adds the figures and moves the
+byte-identical files); :func:`metaprop.pipeline.write_results` adds the figures and moves the
 whole folder into place only when everything succeeded.
 """
 
@@ -35,6 +35,7 @@ from .protocol import (
     POPULATIONS,
     REPRODUCTIONS,
     SENSITIVITY_SETS,
+    SUBGROUP,
     Reproduction,
 )
 
@@ -98,7 +99,9 @@ class ReviewResults:
     ``headlines`` are what a reader sees first (the protocol's headline rules, Bayesian model);
     ``primary`` the GLMM analysis R meta would give (its values as a dict, for tables and forest
     plots); ``bayes_priors`` the headline model under the other priors of the protocol;
-    ``glmm_heterogeneity`` the GLMM's likelihood-ratio test and profile interval for tau.
+    ``glmm_heterogeneity`` the GLMM's likelihood-ratio test and profile interval for tau;
+    ``subgroups`` the subgroups by population over all candidates (:data:`SUBGROUP`), each with
+    its test for subgroup differences; ``headline_prior`` the priors of the headline model.
     """
 
     primary: Mapping[str, dict]
@@ -113,11 +116,13 @@ class ReviewResults:
     funnel: Mapping[str, pd.DataFrame]
     missing: Mapping[str, pd.DataFrame]
     reproductions: tuple[tuple[Reproduction, PoolResult | None], ...]
+    subgroups: Mapping[str, tuple[pd.DataFrame, dict]]
+    headline_prior: Mapping[str, object]
 
 
 def analyse(data: StudyData) -> ReviewResults:
     """Every analysis the site shows (:class:`ReviewResults`), as the protocol defines them."""
-    from ..engine.sensitivity import cumulative, egger, funnel_data, leave_one_out, method_grid
+    from ..engine.sensitivity import cumulative, egger, funnel_data, leave_one_out, method_grid, subgroup
 
     sets = fit_sets(data)
     reps = tuple((rep, reproduce(data, rep)) for rep in REPRODUCTIONS)
@@ -163,10 +168,23 @@ def analyse(data: StudyData) -> ReviewResults:
                     pass
         return out
 
+    def subgroups():  # by population (inclusion status), over all candidate studies
+        out = {}
+        for o in OUTCOMES:
+            counts = data.counts(o, "all")
+            if len(counts) >= 2:
+                try:
+                    df = subgroup(counts, by="inclusion", **SUBGROUP)
+                except MetapropError:
+                    continue
+                out[o] = (df, dict(df.attrs["test"]))
+        return out
+
     priors, het = Lazy(priors), Lazy(heterogeneity)
     return ReviewResults(primary=primary, headlines=headlines, bayes_priors=priors, glmm_heterogeneity=het,
                          sets=sets, loo=loo, cumulative=cum, grid=grid, egger=egg,
-                         funnel=funnel, missing=missing, reproductions=reps)
+                         funnel=funnel, missing=missing, reproductions=reps, subgroups=Lazy(subgroups),
+                         headline_prior=dict(BAYES))
 
 
 def summary_frame(sets: Mapping[tuple[str, str], FitSet]) -> pd.DataFrame:

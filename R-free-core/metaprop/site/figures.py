@@ -28,13 +28,14 @@ from plotnine import (
     theme,
 )
 
+from ..engine.measures import SM
 from ..engine.report import fmt_p
 from ..engine.results import PoolResult
 from ..formatting import estimate_ci, interval
 from .theme import FONT_SIZE, OKABE_ITO, theme_metaprop
 
 __all__ = ["forest_data", "forest_plot", "model_heterogeneity_label", "forest_alt_text", "funnel_plot",
-           "funnel_alt_text", "save"]
+           "funnel_alt_text", "save", "draw_figures"]
 
 # x positions of the text columns around the [0, 1] data region
 X_STUDY, X_EVENTS, X_TOTAL = -1.05, -0.38, -0.18
@@ -298,7 +299,7 @@ def funnel_plot(fd: pd.DataFrame, sm: str, title: str | None = None, width: floa
          + geom_vline(xintercept=te, color=OKABE_ITO["vermilion"])
          + geom_point(color=OKABE_ITO["blue"], size=2.5)
          + scale_y_reverse()
-         + labs(x=f"Study estimate ({sm} scale)", y="Standard error", title=title or "")
+         + labs(x=f"Study estimate ({SM[sm].scale} scale)", y="Standard error", title=title or "")
          # 331 pt wide, every text 9 pt: at least 9 CSS px wherever it is shown at 331 px or wider
          + theme_metaprop() + theme(figure_size=(width, width * 0.75), dpi=150,
                                     axis_text=element_text(size=FONT_SIZE), axis_title=element_text(size=FONT_SIZE)))
@@ -306,7 +307,8 @@ def funnel_plot(fd: pd.DataFrame, sm: str, title: str | None = None, width: floa
 
 
 def funnel_alt_text(fd: pd.DataFrame, sm: str) -> str:
-    return (f"Funnel plot of {len(fd)} studies: each study's estimate on the {sm} scale against its "
+    """The funnel plot in words (alt text), ``sm`` its summary measure (e.g. "PLOGIT")."""
+    return (f"Funnel plot of {len(fd)} studies: each study's estimate on the {SM[sm].scale} scale against its "
             "standard error (larger studies at the top), with the common-effect estimate (solid line) "
             "and pseudo 95% limits (dashed). Asymmetry can suggest small-study effects; with fewer than "
             "10 studies it cannot be judged reliably.")
@@ -328,3 +330,37 @@ def save(p, *paths) -> None:
             fig.savefig(path, metadata=meta, dpi=150)
     finally:
         plt.close(fig)
+
+
+def draw_figures(folder, results) -> dict:
+    """Every figure of a build (:class:`metaprop.review.outputs.ReviewResults`) into ``folder``: per
+    outcome the forest plot (SVG, PNG and a compact SVG for phones) and the funnel plot, and the
+    forest plot of each reproduced published analysis. Returns the alt text of each, by file stem."""
+    import textwrap
+    from pathlib import Path
+
+    from ..review.protocol import EGGER, OUTCOMES
+
+    folder, alt = Path(folder), {}
+    for o, h in results.primary.items():
+        if h["result"] is not None:
+            bayes = results.headlines[o].bayes
+            het = (model_heterogeneity_label(bayes, results.glmm_heterogeneity.get(o))
+                   if bayes is not None else None)
+            p = forest_plot(h["result"], title=OUTCOMES[o], bayes=bayes, heterogeneity=het)
+            save(p, folder / f"forest_{o}.svg", folder / f"forest_{o}.png")
+            compact = forest_plot(h["result"], title=OUTCOMES[o], bayes=bayes, heterogeneity=het, compact=True)
+            save(compact, folder / f"forest_{o}_compact.svg")
+            alt[f"forest_{o}"] = forest_alt_text(h["result"], OUTCOMES[o].lower(), bayes, het)
+    for rep, res in results.reproductions:
+        if res is not None:
+            title = f"{OUTCOMES[rep.outcome]}: {rep.source} as published"
+            name = f"forest_{rep.source}_{rep.outcome}"
+            save(forest_plot(res, title=title), folder / f"{name}.svg", folder / f"{name}.png")
+            save(forest_plot(res, title=title, compact=True), folder / f"{name}_compact.svg")
+            alt[name] = forest_alt_text(res, OUTCOMES[rep.outcome].lower())
+    for o, fd in results.funnel.items():
+        p = funnel_plot(fd, EGGER["sm"], title=textwrap.fill(f"{OUTCOMES[o]}: funnel plot", 40))
+        save(p, folder / f"funnel_{o}.svg", folder / f"funnel_{o}.png")
+        alt[f"funnel_{o}"] = funnel_alt_text(fd, EGGER["sm"])
+    return alt

@@ -1,4 +1,6 @@
-"""Tables with great-tables: each builder takes data or results and returns a ``GT``.
+"""Tables with great-tables: the house style, the wrapper every page table goes through, and the
+tables of the studies and the data (page functions of a :class:`~.context.Build`, :data:`PAGE`);
+tables of analysis results are in :mod:`.result_tables`, of the coverage study in :mod:`.coverage`.
 
 Apply the house style with ``.pipe(house_style)``; pages display ``show(gt)``: the table's HTML in
 a focusable, labelled region that scrolls sideways on a narrow screen instead of widening the page
@@ -10,27 +12,29 @@ from a CDN for any page with ``text/html`` cell output.
 from __future__ import annotations
 
 import html
-import math
+import os
+import platform
+import shutil
+import subprocess
+from importlib import metadata
+from pathlib import Path
 
 import pandas as pd
 from great_tables import GT, loc, style
 
-from ..engine.report import fmt_p
-from ..engine.results import PoolResult
-from ..formatting import DASH, estimate_ci, interval, method_label
-from ..review.analyses import summary_values
+from ..formatting import DASH
 from ..review.data import StudyData
 from ..review.protocol import OUTCOMES
+from .context import Build
 
-__all__ = ["HtmlTable", "show", "house_style", "study_table", "completeness_table", "results_table", "results_frame",
-           "sensitivity_table", "grid_table", "reproduction_frame", "reproduction_table", "dictionary_table",
-           "study_frame", "completeness_frame"]
-
+#: the page functions of this module (:class:`metaprop.site.pages.Site` looks names up here)
+PAGE = ("study_table", "completeness_table", "protocol_frame", "protocol_table", "dictionary", "software_table")
+__all__ = ["HtmlTable", "show", "house_style", "study_frame", "study_gt", "completeness_frame", "completeness_gt",
+           "dictionary_gt", "software_versions", "INCLUSION_LABEL", *PAGE]
 
 
 class HtmlTable:
     """A ``GT`` as Quarto should show it: raw HTML in a scrollable region that takes focus."""
-
     def __init__(self, gt: GT):
         self.gt = gt
 
@@ -101,7 +105,7 @@ def study_frame(data: StudyData) -> pd.DataFrame:
     })
 
 
-def study_table(data: StudyData) -> GT:
+def study_gt(data: StudyData) -> GT:
     """Study characteristics with units, inclusion status and retraction flags."""
     df = study_frame(data)
     return (GT(df).tab_header(title="Study characteristics",
@@ -133,7 +137,7 @@ def completeness_frame(data: StudyData) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def completeness_table(data: StudyData) -> GT:
+def completeness_gt(data: StudyData) -> GT:
     """Which counts exist, how they were obtained, and which cells contributors can still fill."""
     df = completeness_frame(data)
     gt = GT(df).cols_label(**{o: OUTCOMES[o] for o in OUTCOMES})
@@ -146,104 +150,7 @@ def completeness_table(data: StudyData) -> GT:
                              "rounded. Baseline cells counted: age, LVEF, QRS, NYHA IV, follow-up.")
             .pipe(house_style))
 
-
-def method_text(res: PoolResult) -> str:
-    if res.method == "GLMM":
-        return method_label(res.sm, res.method, res.method_tau, long=True)
-    return f"Inverse variance, {method_label(res.sm, res.method, res.method_tau)}" + (
-        ", Hartung-Knapp" if res.hakn else "")
-
-
-def results_frame(results: list[tuple[str, PoolResult]]) -> pd.DataFrame:
-    rows = []
-    for label, r in results:
-        e, lo, hi, pil, piu = summary_values(r)
-        est = estimate_ci(e, lo, hi)
-        pi = interval(pil, piu)
-        het = f"{100 * r.i2:.0f}%" if r.k > 1 and math.isfinite(r.i2) else DASH
-        rows.append({"Analysis": label, "k": r.k, "Events/total": f"{r.events_total}/{r.n_total}",
-                     "Estimate, % (95% CI)": est, "Prediction interval, %": pi,
-                     "\u03c4\u00b2": DASH if r.k == 1 else f"{r.tau2:.4f}", "I\u00b2": het,
-                     "Q (df), p": DASH if r.k == 1 else f"{r.q:.2f} ({r.q_df}), {fmt_p(r.q_pvalue)}",
-                     "Method": method_text(r), "Notes": " ".join(n for n in r.notes
-                                                                if not n.startswith("GLMM: study weights"))})
-    return pd.DataFrame(rows)
-
-
-def results_table(results: list[tuple[str, PoolResult]], title: str = "Pooled results") -> GT:
-    """k, events/total, estimate with 95% CI, prediction interval, tau^2, I^2, Q (df) with p, method."""
-    return (GT(results_frame(results)).tab_header(title=title)
-            .tab_source_note("k = 1: the study's own proportion with its Clopper-Pearson interval. "
-                             "I\u00b2 = (Q - df)/Q (R meta); for a GLMM, Q is the Wald-type test of the "
-                             "saturated model.")
-            .pipe(house_style))
-
-
-def sensitivity_table(df: pd.DataFrame, first: str, title: str) -> GT:
-    """Leave-one-out or cumulative table from :mod:`metaprop.sensitivity`."""
-    return GT(sensitivity_frame_rows(df, first)).tab_header(title=title).pipe(house_style)
-
-
-def sensitivity_frame_rows(df: pd.DataFrame, first: str) -> pd.DataFrame:
-    """Display rows for a tidy sensitivity frame: label, k, estimate (CI), tau^2, I^2, note."""
-    labels = [str(v) for v in df[first]]
-    if first == "omitted":  # leave-one-out: the engine's last row pools all studies (a placeholder label)
-        labels[-1] = "none (all studies)"
-    return pd.DataFrame({
-        first.capitalize(): labels, "k": df["k"],
-        "Estimate, % (95% CI)": [estimate_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"],
-                                                                         df["ci_upper"], strict=True)],
-        "\u03c4\u00b2": df["tau2"].map(lambda v: DASH if pd.isna(v) else f"{v:.4f}"),
-        "I\u00b2, %": df["i2"].map(lambda v: DASH if pd.isna(v) else f"{v:.0f}"),
-        "Note": df["note"].fillna("") if "note" in df.columns else [""] * len(df),
-    })
-
-
-def grid_table(df: pd.DataFrame, title: str = "Every method") -> GT:
-    out = pd.DataFrame({
-        "Method": df["method"], "sm": df["sm"], "\u03c4\u00b2 estimator": df["method_tau"], "CI": df["ci"],
-        "Estimate, % (95% CI)": [estimate_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"],
-                                                                         df["ci_upper"], strict=True)],
-        "Prediction interval, %": [interval(a, b) for a, b in zip(df["pi_lower"], df["pi_upper"], strict=True)],
-        "\u03c4\u00b2": df["tau2"].map(lambda v: DASH if pd.isna(v) else f"{v:.4f}"),
-        "Note": df["note"].fillna(""),
-    })
-    return (GT(out).tab_header(title=title, subtitle="sm x tau\u00b2 estimator x {z, Hartung-Knapp}, plus GLMM")
-            .tab_source_note("PRAW can give limits outside 0-100%; PLOGIT needs a continuity correction for "
-                             "0% or 100% studies; PFT and PAS need none; GLMM uses the binomial likelihood.")
-            .pipe(house_style))
-
-
-def reproduction_frame(data: StudyData) -> pd.DataFrame:
-    from ..review.analyses import reproduce
-    from ..review.protocol import REPRODUCTIONS
-
-    pub = data.published.set_index(["source", "outcome"])
-    rows = []
-    for rep in REPRODUCTIONS:
-        p = pub.loc[(rep.source, rep.outcome)]
-        res = reproduce(data, rep)
-        published = estimate_ci(p["estimate"], p["ci_lower"], p["ci_upper"], digits=None, scale=1)
-        if res is None:
-            ours, status = DASH, "Not reproducible: " + rep.why_not
-        else:
-            est, lo, hi = res.back("random")
-            ours = estimate_ci(est, lo, hi, digits=2)
-            same = (round(100 * est) == p["estimate"] and round(100 * lo) == p["ci_lower"]
-                    and min(round(100 * hi), 100) == p["ci_upper"])
-            status = ("Reproduced exactly (published upper limit capped at 100)" if same
-                      else "Not reproduced")
-        rows.append({"Publication": p["citation"], "Outcome": OUTCOMES.get(rep.outcome, rep.outcome),
-                     "Published, %": published, "Re-analysis from data/, %": ours, "Status": status})
-    return pd.DataFrame(rows)
-
-
-def reproduction_table(data: StudyData) -> GT:
-    return (GT(reproduction_frame(data)).tab_header(title="Published analyses and our re-analysis")
-            .pipe(house_style))
-
-
-def dictionary_table(data: StudyData, resource: str) -> GT:
+def dictionary_gt(data: StudyData, resource: str) -> GT:
     """Data dictionary of one resource from ``datapackage.json`` (type, unit, constraints)."""
     rows = []
     for f in data.fields(resource):
@@ -255,3 +162,58 @@ def dictionary_table(data: StudyData, resource: str) -> GT:
                      "Description": f.get("description", "")})
     return GT(pd.DataFrame(rows)).tab_header(title=f"{resource}.csv").pipe(house_style)
 
+
+def study_table(build: Build):
+    return show(study_gt(build.data))
+
+
+def completeness_table(build: Build):
+    return show(completeness_gt(build.data))
+
+
+def protocol_frame(build: Build) -> pd.DataFrame:
+    st = build.data.studies.sort_values(["year", "label"])
+    return pd.DataFrame({"Study": st["label"], "Inclusion": st["inclusion"],
+                         "Why": st["inclusion_reason"], "Hernandez 2018": st["hernandez2018"]})
+
+
+def protocol_table(build: Build) -> HtmlTable:
+
+    df = protocol_frame(build)
+    df["Inclusion"] = df["Inclusion"].map(INCLUSION_LABEL)
+    df["Hernandez 2018"] = df["Hernandez 2018"].map({True: "yes", False: "no"}).fillna(DASH)
+    return show(GT(df.fillna(DASH)).tab_header(title="Inclusion of each candidate study").pipe(house_style))
+
+
+def dictionary(build: Build, resource: str):
+    return show(dictionary_gt(build.data, resource))
+
+
+def _quarto_version() -> str:
+    """The Quarto running this render (Quarto puts its bin path in QUARTO_BIN_PATH), if any."""
+    exe = os.environ.get("QUARTO_BIN_PATH")
+    exe = str(Path(exe) / "quarto") if exe else shutil.which("quarto")
+    if not exe:
+        return "not used (pages executed without Quarto)"
+    try:
+        return subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=30).stdout.strip() or DASH
+    except (OSError, subprocess.SubprocessError):
+        return DASH
+
+
+def software_versions() -> pd.DataFrame:
+    """Python and package versions used in this build (printed on the methods page)."""
+    rows = [("Python", platform.python_version())]
+    for pkg in ("metaprop", "numpy", "scipy", "pandas", "plotnine", "matplotlib", "great-tables",
+                "frictionless"):
+        try:
+            rows.append((pkg, metadata.version(pkg)))
+        except metadata.PackageNotFoundError:
+            rows.append((pkg, "not installed"))
+    rows.append(("Quarto", _quarto_version()))
+    return pd.DataFrame(rows, columns=["Software", "Version"])
+
+
+def software_table(build=None) -> HtmlTable:
+    """:func:`software_versions` as a table (the same for any build)."""
+    return show(GT(software_versions()).tab_header(title="Software used in this build").pipe(house_style))
