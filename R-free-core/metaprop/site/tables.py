@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import os
 import platform
+import re
 import shutil
 import subprocess
 from importlib import metadata
@@ -43,10 +44,17 @@ class HtmlTable:
         heading = getattr(self.gt, "_heading", None)
         return str(getattr(heading, "title", None) or "Table")
 
+    @property
+    def id(self) -> str:
+        """The table's HTML id, from its title: great-tables draws a random one otherwise, and the
+        same data would not render to the same page twice."""
+        slug = re.sub(r"[^a-z0-9]+", "-", self.label.lower()).strip("-")[:60]
+        return f"gt-{slug or 'table'}"
+
     def as_html(self) -> str:
         return (f'<div class="table-responsive" tabindex="0" role="region" '
                 f'aria-label="{html.escape(self.label, quote=True)}">\n'
-                f"{self.gt.as_raw_html()}\n</div>")
+                f"{self.gt.with_id(self.id).as_raw_html()}\n</div>")
 
     def _repr_markdown_(self) -> str:
         return "```{=html}\n" + self.as_html() + "\n```\n"
