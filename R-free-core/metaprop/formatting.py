@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["DASH", "interval", "estimate_ci", "fmt_estimate", "method_label"]
+__all__ = ["DASH", "interval", "estimate_ci", "fmt_estimate", "fmt_p", "method_label"]
 
 DASH = "\u2014"
 _SM_NAME = {"PLOGIT": "logit", "PFT": "Freeman-Tukey", "PAS": "arcsine", "PRAW": "untransformed"}
@@ -71,6 +71,15 @@ def fmt_estimate(h: dict) -> str:
     if h.get("result") is None:
         return "not estimable: no study reports it"
     return estimate_ci(h["estimate"], h["ci_lower"], h["ci_upper"], scale=1, unit="%", ci_label="95% CI ")
+
+
+def fmt_p(p: float) -> str:
+    """p-value as R meta prints it: ``< 0.0001`` below 1e-4, else 4 decimals."""
+    if p is None or not math.isfinite(p):
+        return "--"
+    if p == 0:
+        return "0"  # R meta's formatPT: a p-value that underflows to 0 prints as 0
+    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
 def method_label(sm: str, method: str, method_tau: str, *, long: bool = False) -> str:

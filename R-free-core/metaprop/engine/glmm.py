@@ -39,7 +39,7 @@ from .glm import binom_loglik, glm_intercept, glm_wald_q
 from .inference import heterogeneity_h_i2, i2_tau2, prediction_interval, random_effects, study_fields, wald
 from .measures import escalc
 from .quadrature import conditional_modes, gauss_hermite, mode_start
-from .results import PoolResult
+from .results import GLMM_WEIGHTS, PoolResult
 
 __all__ = ["pool_glmm", "fit_glmm", "GlmmFit", "common_effect_fit", "CommonFit", "glmm_loglik",
            "glmm_loglik_derivs", "TAU_ZERO"]
@@ -362,7 +362,7 @@ def pool_glmm(x, n, labels, *, hakn=False, prediction_df="k-1", level=0.95, conv
         i2 = i2_tau2(vc, tau2)
     wc = 1 / vc
     wr = 1 / (vc + tau2)
-    notes.append("GLMM: study weights shown are approximate inverse-variance weights on the logit "
+    notes.append(f"{GLMM_WEIGHTS} shown are approximate inverse-variance weights on the logit "
                  "scale (continuity-corrected variances plus tau^2); the GLMM itself has none, and "
                  "forest plots size its squares by sample size.")
     return PoolResult(

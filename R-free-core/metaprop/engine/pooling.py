@@ -31,7 +31,7 @@ from .conventions import check_convention
 from .inference import heterogeneity_h_i2, i2_tau2, prediction_interval, q_test, random_effects, study_fields, wald
 from .measures import check_sm, escalc
 from .options import check_option
-from .results import PoolResult
+from .results import BACK_TRANSFORMATION, PoolResult
 from .study_ci import study_ci
 from .tau2_ci import tau2_ci_jackson, tau2_ci_qprofile
 
@@ -192,7 +192,7 @@ def pool(events, total, studlab=None, *, sm: str = "PLOGIT", method: str | None 
                      f"{int(corrected.sum())} {'study' if corrected.sum() == 1 else 'studies'} "
                      "with 0 or n events.")
     if sm == "PFT":
-        notes.append("Back-transformation of pooled values by Miller (1978) at the harmonic "
+        notes.append(f"{BACK_TRANSFORMATION} of pooled values by Miller (1978) at the harmonic "
                      f"mean of the sample sizes ({k / np.sum(1.0 / n):.2f}).")
     bad = ~(np.isfinite(yi) & (vi > 0))
     if bad.any():  # only with incr = 0: a 0% or 100% study has an infinite logit or variance 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ..formatting import fmt_p
 from .conventions import CONVENTIONS
 from .measures import SM
 from .tau2 import TAU2_LABEL
@@ -23,15 +24,6 @@ def _transformation(sm: str) -> str:
     """'Logit transformation', as R meta's print names it: the measure's own label."""
     label = SM[sm].label
     return label[0].upper() + label[1:]
-
-
-def fmt_p(p: float) -> str:
-    """p-value as R meta prints it: ``< 0.0001`` below 1e-4, else 4 decimals."""
-    if p is None or not math.isfinite(p):
-        return "--"
-    if p == 0:
-        return "0"  # R meta's formatPT: a p-value that underflows to 0 prints as 0
-    return "< 0.0001" if p < 1e-4 else f"{p:.4f}"
 
 
 def _f(v, d=4):

@@ -13,6 +13,18 @@ from .measures import SM
 __all__ = ["Estimate", "PoolResult", "json_number"]
 
 
+#: the first words of the notes that say how a number was computed (weights of a GLMM, the PFT
+#: back-transformation), written by this package: tables of many analyses leave them out
+GLMM_WEIGHTS = "GLMM: study weights"
+BACK_TRANSFORMATION = "Back-transformation"
+TECHNICAL_NOTES = (GLMM_WEIGHTS, BACK_TRANSFORMATION)
+
+
+def reader_notes(notes, drop=TECHNICAL_NOTES) -> tuple[str, ...]:
+    """The notes a reader of a table of many analyses needs: all but those starting with ``drop``."""
+    return tuple(n for n in notes if not n.startswith(tuple(drop)))
+
+
 def json_number(v):
     """JSON-safe float: NaN and infinities become None."""
     if v is None:

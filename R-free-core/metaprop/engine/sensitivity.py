@@ -31,7 +31,7 @@ from . import dist
 from .conventions import check_convention
 from .measures import escalc
 from .pooling import pool
-from .results import PoolResult, json_number
+from .results import PoolResult, json_number, reader_notes
 
 __all__ = ["leave_one_out", "cumulative", "subgroup", "method_grid", "egger", "funnel_data", "to_json",
            "to_text", "result_row"]
@@ -181,8 +181,7 @@ def method_grid(events, total, labels=None, *, incr: float = 0.5, convention: st
         try:
             res = _pool(events, total, labels, sm=sm, method=method, method_tau=mt, hakn=hk, incr=incr,
                         convention=convention, level=level)
-            rows.append(spec | result_row(res) | {"note": "; ".join(
-                n for n in res.notes if not n.startswith(("GLMM: study weights", "Back-transformation")))})
+            rows.append(spec | result_row(res) | {"note": "; ".join(reader_notes(res.notes))})
         except MetapropError as exc:
             rows.append(spec | {"note": str(exc)})
     return pd.DataFrame(rows)

@@ -18,7 +18,8 @@ __all__ = ["read_rows", "read_counts", "parse_count", "read_table", "INTEGER_TEX
 
 
 def read_rows(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """Header and ``(line number, cells)`` for each non-blank row (header = line 1)."""
+    """Header (as written) and ``(line number, cells)`` for each non-blank row (header = line 1):
+    the one CSV parser of the package (:func:`read_counts` and :func:`read_table` build on it)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -35,15 +36,19 @@ def read_rows(path) -> tuple[list[str], list[tuple[int, list[str]]]]:
         raise DataError(f"{path}: file is empty")
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
-        header = [h.strip() for h in next(reader)]
+        header = next(reader)
         rows = []
-        for cells in reader:
+        while True:
+            line = reader.line_num + 1  # where the record starts (a quoted cell may span lines)
+            cells = next(reader, None)
+            if cells is None:
+                break
             if not cells or all(not c.strip() for c in cells):
                 continue
             if len(cells) != len(header):
-                raise DataError(f"{path}:{reader.line_num}: row has {len(cells)} cells; "
+                raise DataError(f"{path}:{line}: row has {len(cells)} cells; "
                                 f"the header has {len(header)}")
-            rows.append((reader.line_num, cells))
+            rows.append((line, cells))
     except csv.Error as exc:
         raise DataError(f"{path}:{reader.line_num}: malformed CSV ({exc})") from None
     return header, rows
@@ -93,6 +98,7 @@ def read_counts(path):
     ``labels`` is None without a ``study`` column; ``extra`` maps every other column to its cells.
     """
     header, rows = read_rows(path)
+    header = [h.strip() for h in header]
     missing = [c for c in ("events", "total") if c not in header]
     if missing:
         raise DataError(f"{path}:1: missing column(s) {', '.join(missing)}; found {', '.join(header) or 'none'}")
@@ -115,11 +121,17 @@ def read_counts(path):
 
 
 def read_table(path):
-    """A data/ CSV as text cells (pandas, strings only, nothing parsed), with the file's line numbers
-    as index (header = line 1): what validation checks is exactly what the analysis then types.
-    The CSV rules are the code's: UTF-8 (a BOM allowed), comma, double quote."""
+    """A data/ CSV as text cells (strings only, nothing parsed, headers as written), with the file's
+    line numbers as index (header = line 1): what validation checks is exactly what the analysis
+    then types. The CSV rules are the code's: UTF-8 (a BOM allowed), comma, double quote; a
+    repeated header name gets ``.1``, ``.2`` as pandas names it (validation reports the repeat)."""
     import pandas as pd
 
-    df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", sep=",", quotechar='"')
-    df.index = pd.RangeIndex(2, len(df) + 2, name="line")
-    return df
+    header, rows = read_rows(path)
+    seen: dict[str, int] = {}
+    names = []
+    for h in header:
+        names.append(f"{h}.{seen[h]}" if h in seen else h)
+        seen[h] = seen.get(h, 0) + 1
+    return pd.DataFrame([cells for _, cells in rows], columns=names,
+                        index=pd.Index([line for line, _ in rows], name="line"), dtype=object)

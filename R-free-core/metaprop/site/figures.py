@@ -29,9 +29,8 @@ from plotnine import (
 )
 
 from ..engine.measures import SM
-from ..engine.report import fmt_p
 from ..engine.results import PoolResult
-from ..formatting import estimate_ci, interval
+from ..formatting import estimate_ci, fmt_p, interval
 from .theme import FONT_SIZE, OKABE_ITO, theme_metaprop
 
 __all__ = ["forest_data", "forest_plot", "model_heterogeneity_label", "forest_alt_text", "funnel_plot",

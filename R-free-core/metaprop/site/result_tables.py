@@ -12,9 +12,8 @@ import math
 import pandas as pd
 from great_tables import GT
 
-from ..engine.report import fmt_p
-from ..engine.results import PoolResult
-from ..formatting import DASH, estimate_ci, fmt_estimate, interval, method_label
+from ..engine.results import GLMM_WEIGHTS, PoolResult, reader_notes
+from ..formatting import DASH, estimate_ci, fmt_estimate, fmt_p, interval, method_label
 from ..review.analyses import summary_values
 from ..review.outputs import summary_frame
 from ..review.protocol import HOME_OUTCOMES, OUTCOMES, SENSITIVITY_SETS, SUBGROUP
@@ -48,8 +47,7 @@ def results_frame(results: list[tuple[str, PoolResult]]) -> pd.DataFrame:
                      "Estimate, % (95% CI)": est, "Prediction interval, %": pi,
                      "\u03c4\u00b2": DASH if r.k == 1 else f"{r.tau2:.4f}", "I\u00b2": het,
                      "Q (df), p": DASH if r.k == 1 else f"{r.q:.2f} ({r.q_df}), {fmt_p(r.q_pvalue)}",
-                     "Method": method_text(r), "Notes": " ".join(n for n in r.notes
-                                                                if not n.startswith("GLMM: study weights"))})
+                     "Method": method_text(r), "Notes": " ".join(reader_notes(r.notes, drop=(GLMM_WEIGHTS,)))})
     return pd.DataFrame(rows)
 
 

@@ -12,8 +12,7 @@ import math
 from markdown_it import MarkdownIt
 
 from ..engine.priors import TAU_PRIOR_NAMES, prior_text
-from ..engine.report import fmt_p
-from ..formatting import DASH, estimate_ci, fmt_estimate, interval, method_label
+from ..formatting import DASH, estimate_ci, fmt_estimate, fmt_p, interval, method_label
 from ..provenance import build_info
 from ..review.protocol import OUTCOMES, REPRODUCTIONS
 from .context import Build
