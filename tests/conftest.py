@@ -1,11 +1,9 @@
 """Shared tolerances and reference fixtures.
 
-Tolerances, one per quantity, absolute (reference values are O(1) on the analysis scale):
-closed forms (transforms, study CIs, Q, common effect) agree with R to rounding (worst observed
-~1e-13); DL and PM are closed form or a well-conditioned root (~1e-12); REML/ML in metafor stop
-Fisher scoring at a change of 1e-5 in tau^2, so 1e-5; GLMM: lme4 stops its optimiser at a
-relative deviance change of about 1e-7, giving differences up to ~2e-5 in tau^2 (worst observed
-1.4e-5), so 1e-4 as the issue and the shared reference README state.
+Tolerances by kind of quantity (:data:`TOLERANCES`, :data:`AGREEMENT`), each about 10 times the
+worst difference observed against the R reference values, which is written beside it. Where R's
+own stopping rule limits the agreement (metafor's Fisher scoring for ML, lme4's optimiser), the
+tolerance is that rule's, and the worst observed difference shows how close it comes.
 """
 
 from __future__ import annotations
@@ -21,13 +19,28 @@ REF_DIR = Path(__file__).resolve().parent / "reference"
 #: data/ frozen at version 1.0.0: exact values are asserted on this, never on the live data/
 FROZEN_DATA = Path(__file__).resolve().parent / "fixtures" / "data-1.0.0"
 
-TOL = {"closed_form": 1e-6, "DL": 1e-6, "PM": 1e-6, "REML": 1e-5, "ML": 1e-5, "GLMM": 1e-4}
+#: kind -> (absolute tolerance, worst difference observed against metafor/R; measured 2026-12-04 by
+#: recording every comparison of tests/test_{pooling_meta,pooling_metafor,glmm,sensitivity,cli,solvers}.py)
+TOLERANCES = {
+    "closed_form": (5e-12, 5.0e-13),  # transforms, study CIs, Q, common effect
+    "DL": (1e-12, 5.7e-14),           # closed form
+    "PM": (1e-11, 1.3e-12),           # a well-conditioned root
+    "glm": (5e-9, 5.0e-10),           # R glm()'s iterates: the GLMM's common-effect fit and LRT Q
+    "REML": (2.5e-7, 2.5e-8),         # metafor's Fisher scoring, repeated step by step
+    "ML": (1e-5, 4.3e-6),             # metafor stops Fisher scoring at a change of 1e-5 in tau^2
+    "GLMM": (1e-4, 1.95e-4),          # lme4's optimiser; used as abs and rel: 1.95e-4 on tau^2 = 3.88
+}
+TOL = {kind: tol for kind, (tol, _) in TOLERANCES.items()}
 
 # Agreement with R meta 8.3 itself (tests/reference/meta_reference.json), by what limits it:
 # closed forms to rounding; tau^2 by the same algorithm and stopping rule as metafor, and
 # everything computed from it; R's glm() (common-effect GLMM, Wald Q of the saturated model),
 # whose iterates metaprop repeats; lme4's GLMM, whose optimiser stops at its own tolerance.
-AGREEMENT = {"closed_form": 1e-10, "same_algorithm": 1e-9, "glm": 1e-6, "lme4": 1e-5}
+# Relative to max(1, |value|); worst observed beside each (tests/test_meta_reference.py, 2026-12-04).
+AGREEMENT = {"closed_form": 1e-12,     # worst 7.3e-14 (Q, PFT)
+             "same_algorithm": 5e-12,  # worst 3.3e-13 (upper limit of tau^2, PAS)
+             "glm": 6e-7,              # worst 5.9e-8 (Wald Q of the saturated model)
+             "lme4": 1e-5}             # lme4's stopping rule; on flat likelihoods 5e-4 (worst 3.6e-4)
 # quantity (R meta's name) -> what limits its agreement, for inverse-variance and GLMM fits
 QUANTITY_IV = dict.fromkeys(
     ["TE", "seTE", "lower", "upper", "study_p_lower", "study_p_upper", "TE_common", "seTE_common",
