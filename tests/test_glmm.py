@@ -122,6 +122,7 @@ def test_glmm_loglik_of_one_extreme_study_against_independent_quadrature():
     assert glmm_loglik(mu, tau, np.array([0.0]), np.array([19.0])) == pytest.approx(exact, abs=2e-3)
 
 
+@pytest.mark.slow
 def test_glmm_loglik_matches_independent_quadrature_on_random_data():
     """The 7-node AGQ log-likelihood against scipy's adaptive quadrature, 200 seeded datasets."""
     from scipy import integrate, stats

@@ -38,6 +38,7 @@ def random_dataset(rng):
     return x, n
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("reml", [True, False], ids=["REML", "ML"])
 def test_tau2_is_the_global_maximum_over_random_datasets(reml):
     rng = np.random.default_rng(14 + reml)

@@ -14,17 +14,18 @@ from markdown_it import MarkdownIt
 from ..engine.priors import TAU_PRIOR_NAMES, prior_text
 from ..formatting import DASH, estimate_ci, fmt_estimate, fmt_p, interval, method_label
 from ..provenance import build_info
-from ..review.protocol import OUTCOMES, REPRODUCTIONS
+from ..review.protocol import BAYES_PRIOR_SENSITIVITY, CERTAINTY, HEADLINE, HOME_OUTCOMES, OUTCOMES, REPRODUCTIONS
 from .context import Build
 from .coverage import coverage_sentence
 from .text import MarkdownText, md_escape
 
 #: the page functions of this module (:class:`metaprop.site.pages.Site` looks names up here)
-PAGE = ("estimate", "counts_text", "follow_up_text", "prediction", "evidence", "answer", "headline_paragraph",
+PAGE = ("estimate", "counts_text", "follow_up_text", "prediction", "evidence", "answer", "answers",
+        "headline_paragraph",
         "models_paragraph", "median_study", "certainty", "published_beside", "reproduction_text",
         "reproduction_sentence", "published_text", "analysis_set_text", "unknowable", "bayes_note",
         "heterogeneity_sentence", "glmm_text", "missing_sentence", "egger_sentence", "headline_prior_text",
-        "headline_model_sentence", "changelog", "version_line")
+        "headline_model_sentence", "changelog", "version_line", "protocol_values")
 __all__ = list(PAGE)
 
 
@@ -83,6 +84,11 @@ def answer(build: Build, outcome: str) -> str:
     # not pooled: the estimate already gives the counts; the evidence adds what they rest on
     derived = evidence(build, outcome).split(" patients, ", 1)[-1] if h.patients else ""
     return f"{estimate(build, outcome)}{f'; {derived}' if derived else ''}. Certainty: {certainty(build, outcome)}."
+
+
+def answers(build: Build) -> dict[str, str]:
+    """:func:`answer` for every outcome of the home page (:data:`~metaprop.review.protocol.HOME_OUTCOMES`)."""
+    return {o: answer(build, o) for o in HOME_OUTCOMES}
 
 
 def headline_paragraph(build: Build, outcome: str) -> MarkdownText:
@@ -277,3 +283,22 @@ def version_line(build: Build) -> str:
     return (f"data version {build.data.version} ({build.data.created}), metaprop {b['metaprop_version']}, "
             f"commit {b['commit']}")
 
+
+def protocol_values(build: Build) -> dict[str, str]:
+    """The protocol's values the methods page quotes, as words (:mod:`metaprop.review.protocol`):
+    the headline model's priors (as the analysis used them), the other priors shown, the headline
+    rules and the certainty rules' thresholds."""
+    p = build.results.headline_prior
+    share = CERTAINTY["indirectness_max_derived_share"]
+    return {
+        "mu_prior": f"\u03bc ~ N({p['mu_prior_mean']:g}, {p['mu_prior_sd']:g}\u00b2)",
+        "tau_prior": f"{TAU_PRIOR_NAMES[p['tau_prior']]}", "tau_scale": f"{p['tau_prior_scale']:.1f}",
+        "other_priors": ", ".join(label for label, _ in BAYES_PRIOR_SENSITIVITY),
+        "n_other_priors": str(len(BAYES_PRIOR_SENSITIVITY)),
+        "min_studies": str(HEADLINE["min_studies"]),
+        "start": CERTAINTY["start"], "floor": CERTAINTY["levels"][0],
+        "min_patients": str(CERTAINTY["imprecision_min_patients"]),
+        "max_width": f"{CERTAINTY['imprecision_max_width']:g}",
+        "max_pi_width": f"{CERTAINTY['inconsistency_max_pi_width']:g}",
+        "max_derived": f"{100 * share:g}%",
+    }
