@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import pytest
 
 from metaprop.review.data import load
-from metaprop.site.result_tables import results_frame
+from metaprop.site.result_tables import results_frame, results_gt
 from metaprop.site.tables import completeness_frame, study_frame
 
 from conftest import FROZEN_DATA
@@ -41,9 +44,18 @@ def test_results_frame_k1_and_pooled(frozen_site):
     rows = results_frame([("w", S.primary("weaned")["result"]), ("s", S.primary("alive_12mo")["result"])])
     one = rows.set_index("Analysis").loc["s"]
     # one study, 10/10: Clopper-Pearson lower limit 0.025^(1/10) = 0.6915, upper 1
-    assert one["Estimate, % (95% CI)"] == "100.0 (69.2 to 100.0)" and one["Prediction interval, %"] == "\u2014"
+    assert one["Estimate, % (95% CI)"] == 1.0 and one["ci_lower"] == pytest.approx(0.025 ** 0.1, abs=1e-12)
+    assert one["ci_upper"] == 1.0 and math.isnan(one["Prediction interval, %"]) and math.isnan(one["\u03c4\u00b2"])
     w = rows.set_index("Analysis").loc["w"]
-    assert w["k"] == 5 and w["Events/total"] == "59/65" and w["Method"].startswith("GLMM")
+    assert (w["k"], w["Events/total"], w["patients"]) == (5, 59, 65) and w["Method"].startswith("GLMM")
+    # great-tables writes them: three numbers as one cell, a dash where there is none
+    cells = _cells(results_gt([("s", S.primary("alive_12mo")["result"])]).as_raw_html())
+    assert cells[:6] == ["s", "1", "10/10", "100.0 (69.2 to 100.0)", "\u2014", "\u2014"]
+
+
+def _cells(html: str) -> list[str]:
+    body = html.split("<tbody", 1)[1]
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)]
 
 
 def test_sensitivity_page_gives_the_reason_egger_is_not_reported(frozen_site):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from great_tables import GT
 
-from ..review.protocol import COVERAGE_CANDIDATES, COVERAGE_RULE, METHODS
+from ..review.protocol import COVERAGE_CANDIDATES, COVERAGE_RULE, HEADLINE, METHODS
 from .context import Build
 from .tables import house_style, show
 
@@ -131,31 +131,37 @@ def coverage_rule_text(build: Build) -> str:
 
 
 def coverage_method_table(build: Build):
-
+    """Per method, over all settings: coverage of the mean proportion (average, lowest setting, among
+    the reviews the site pools), of the median study's proportion, and the median width."""
     by = coverage_by_method(build.coverage).reset_index()
-    df = pd.DataFrame({
-        "Method": [METHOD_NAMES[m] for m in by["method"]],
-        "Coverage of the mean proportion, % (average)": by["coverage_mean"].map(lambda v: f"{v:.1f}"),
-        "Lowest setting, %": by["coverage_mean_min"].map(lambda v: f"{v:.0f}"),
-        "Coverage of the median study's proportion, %": by["coverage_median"].map(lambda v: f"{v:.1f}"),
-        "Median width, points": by["width"].map(lambda v: f"{v:.1f}")})
+    avg, low = "Coverage of the mean proportion, % (average)", "Lowest setting, %"
+    df = pd.DataFrame({"Method": [METHOD_NAMES[m] for m in by["method"]], avg: by["coverage_mean"],
+                       low: by["coverage_mean_min"],
+                       "Coverage of the median study's proportion, %": by["coverage_median"],
+                       "Median width, points": by["width"]})
     note = "Source: analysis/simulation/coverage.csv, written by coverage.py."
+    gt_cols = [avg, "Coverage of the median study's proportion, %", "Median width, points"]
+    pooled = "Among reviews the site pools, % (average; lowest)"
     if "coverage_pooled" in by.columns:
-        df.insert(3, "Among reviews the site pools, % (average; lowest)",
-                  [f"{a:.1f}; {b:.0f}"
-                   for a, b in zip(by["coverage_pooled"], by["coverage_pooled_min"], strict=True)])
+        df.insert(3, pooled, by["coverage_pooled"])
+        df.insert(4, "pooled_min", by["coverage_pooled_min"])
         note += (f" The site's headline rules pool {by['pooled_share'].iloc[0]:.0f}% of the simulated reviews "
-                 "(not those with fewer than 3 studies or every study at 100% or 0%).")
-    return show(GT(df).tab_header(title="Coverage of nominal 95% intervals, all settings")
+                 f"(not those with fewer than {HEADLINE['min_studies']} studies or every study at 100% or 0%).")
+    gt = GT(df).fmt_number(columns=gt_cols, decimals=1).fmt_number(columns=low, decimals=0)
+    if pooled in df.columns:
+        gt = (gt.fmt_number(columns=pooled, decimals=1).fmt_number(columns="pooled_min", decimals=0)
+              .cols_merge(columns=[pooled, "pooled_min"], pattern="{0}; {1}"))
+    return show(gt.tab_header(title="Coverage of nominal 95% intervals, all settings")
                 .tab_source_note(note).pipe(house_style))
 
 
 def coverage_setting_table(build: Build):
-
+    """Coverage of the mean proportion by k and tau, one column per method."""
     t = coverage_by_setting(build.coverage)
-    df = pd.DataFrame({"k": t["k"].astype(int).astype(str), "\u03c4": t["tau"].map(lambda v: f"{v:g}")})
-    for m in [c for c in t.columns if c in METHOD_NAMES]:
-        df[METHOD_NAMES[m]] = t[m].map(lambda v: f"{v:.1f}")
-    return show(GT(df).tab_header(title="Coverage of the mean proportion (%), by number of studies and "
-                                        "between-study sd (averaged over true proportions 0.6 to 0.98)")
+    methods = [c for c in t.columns if c in METHOD_NAMES]
+    df = t[["k", "tau", *methods]].rename(columns={"tau": "\u03c4", **{m: METHOD_NAMES[m] for m in methods}})
+    return show(GT(df).fmt_integer(columns="k").fmt_number(columns="\u03c4", decimals=1, drop_trailing_zeros=True)
+                .fmt_number(columns=[METHOD_NAMES[m] for m in methods], decimals=1)
+                .tab_header(title="Coverage of the mean proportion (%), by number of studies and "
+                                  "between-study sd (averaged over true proportions 0.6 to 0.98)")
                 .pipe(house_style))

@@ -19,14 +19,14 @@ from ..review.outputs import summary_frame
 from ..review.protocol import HOME_OUTCOMES, OUTCOMES, SENSITIVITY_SETS, SUBGROUP
 from .context import Build
 from .sentences import counts_text, estimate, evidence, prediction
-from .tables import INCLUSION_LABEL, house_style, show
+from .tables import INCLUSION_LABEL, fmt_estimate_cols, fmt_range_cols, house_style, show
 
 #: the page functions of this module (:class:`metaprop.site.pages.Site` looks names up here)
 PAGE = ("headline_frame", "headline_table", "reproduction_table", "bayes_frame", "bayes_table", "sets_table",
         "loo_table", "cumulative_table", "grid_table", "published_frame", "published_table", "sensitivity_frame",
         "sensitivity_table", "subgroup_table")
 __all__ = ["results_frame", "results_gt", "sensitivity_gt", "sensitivity_frame_rows", "grid_gt", "reproduction_frame",
-           "reproduction_gt", "method_text", *PAGE]
+           "reproduction_gt", "method_text", "sensitivity_rows_gt", *PAGE]
 
 
 def method_text(res: PoolResult) -> str:
@@ -37,23 +37,34 @@ def method_text(res: PoolResult) -> str:
 
 
 def results_frame(results: list[tuple[str, PoolResult]]) -> pd.DataFrame:
+    """One row per analysis, as numbers (proportions; I^2 in percent): :func:`results_gt` formats them."""
     rows = []
     for label, r in results:
         e, lo, hi, pil, piu = summary_values(r)
-        est = estimate_ci(e, lo, hi)
-        pi = interval(pil, piu)
-        het = f"{100 * r.i2:.0f}%" if r.k > 1 and math.isfinite(r.i2) else DASH
-        rows.append({"Analysis": label, "k": r.k, "Events/total": f"{r.events_total}/{r.n_total}",
-                     "Estimate, % (95% CI)": est, "Prediction interval, %": pi,
-                     "\u03c4\u00b2": DASH if r.k == 1 else f"{r.tau2:.4f}", "I\u00b2": het,
-                     "Q (df), p": DASH if r.k == 1 else f"{r.q:.2f} ({r.q_df}), {fmt_p(r.q_pvalue)}",
+        nan = float("nan")
+        one = r.k == 1
+        rows.append({"Analysis": label, "k": r.k, "Events/total": r.events_total, "patients": r.n_total,
+                     "Estimate, % (95% CI)": e, "ci_lower": lo, "ci_upper": hi,
+                     "Prediction interval, %": pil, "pi_upper": piu,
+                     "\u03c4\u00b2": nan if one else r.tau2,
+                     "I\u00b2": 100 * r.i2 if not one and math.isfinite(r.i2) else nan,
+                     "Q (df), p": nan if one else r.q, "q_df": nan if one else r.q_df,
+                     "q_pvalue": nan if one else r.q_pvalue,
                      "Method": method_text(r), "Notes": " ".join(reader_notes(r.notes, drop=(GLMM_WEIGHTS,)))})
     return pd.DataFrame(rows)
 
 
 def results_gt(results: list[tuple[str, PoolResult]], title: str = "Pooled results") -> GT:
     """k, events/total, estimate with 95% CI, prediction interval, tau^2, I^2, Q (df) with p, method."""
-    return (GT(results_frame(results)).tab_header(title=title)
+    gt = GT(results_frame(results)).cols_merge(columns=["Events/total", "patients"], pattern="{0}/{1}")
+    gt = fmt_range_cols(fmt_estimate_cols(gt, "Estimate, % (95% CI)", "ci_lower", "ci_upper"),
+                        "Prediction interval, %", "pi_upper")
+    return (gt.fmt_number(columns="\u03c4\u00b2", decimals=4)
+            .fmt_number(columns="I\u00b2", decimals=0, pattern="{x}%")
+            .fmt_number(columns="Q (df), p", decimals=2).fmt_integer(columns="q_df").fmt(fmt_p, columns="q_pvalue")
+            .sub_missing(columns=["\u03c4\u00b2", "I\u00b2", "Q (df), p"], missing_text=DASH)
+            .cols_merge(columns=["Q (df), p", "q_df", "q_pvalue"], pattern="{0}<< ({1}), {2}>>")
+            .tab_header(title=title)
             .tab_source_note("k = 1: the study's own proportion with its Clopper-Pearson interval. "
                              "I\u00b2 = (Q - df)/Q (R meta); for a GLMM, Q is the Wald-type test of the "
                              "saturated model.")
@@ -61,35 +72,42 @@ def results_gt(results: list[tuple[str, PoolResult]], title: str = "Pooled resul
 
 
 def sensitivity_gt(df: pd.DataFrame, first: str, title: str) -> GT:
-    """Leave-one-out or cumulative table from :mod:`metaprop.sensitivity`."""
-    return GT(sensitivity_frame_rows(df, first)).tab_header(title=title).pipe(house_style)
+    """Leave-one-out or cumulative table from :mod:`metaprop.engine.sensitivity`."""
+    return sensitivity_rows_gt(sensitivity_frame_rows(df, first)).tab_header(title=title).pipe(house_style)
+
+
+def sensitivity_rows_gt(rows: pd.DataFrame) -> GT:
+    """:func:`sensitivity_frame_rows` formatted: estimate (CI), tau^2 to 4 decimals, I^2 in percent."""
+    gt = fmt_estimate_cols(GT(rows), "Estimate, % (95% CI)", "ci_lower", "ci_upper")
+    return (gt.fmt_number(columns="\u03c4\u00b2", decimals=4).fmt_number(columns="I\u00b2, %", decimals=0)
+            .sub_missing(columns=["\u03c4\u00b2", "I\u00b2, %"], missing_text=DASH))
 
 
 def sensitivity_frame_rows(df: pd.DataFrame, first: str) -> pd.DataFrame:
-    """Display rows for a tidy sensitivity frame: label, k, estimate (CI), tau^2, I^2, note."""
+    """Rows for a tidy sensitivity frame, as numbers: label, k, estimate and CI, tau^2, I^2, note."""
     labels = [str(v) for v in df[first]]
     if first == "omitted":  # leave-one-out: the engine's last row pools all studies (a placeholder label)
         labels[-1] = "none (all studies)"
     return pd.DataFrame({
         first.capitalize(): labels, "k": df["k"],
-        "Estimate, % (95% CI)": [estimate_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"],
-                                                                         df["ci_upper"], strict=True)],
-        "\u03c4\u00b2": df["tau2"].map(lambda v: DASH if pd.isna(v) else f"{v:.4f}"),
-        "I\u00b2, %": df["i2"].map(lambda v: DASH if pd.isna(v) else f"{v:.0f}"),
+        "Estimate, % (95% CI)": df["estimate"], "ci_lower": df["ci_lower"], "ci_upper": df["ci_upper"],
+        "\u03c4\u00b2": df["tau2"], "I\u00b2, %": df["i2"],
         "Note": df["note"].fillna("") if "note" in df.columns else [""] * len(df),
-    })
+    }).reset_index(drop=True)
 
 
 def grid_gt(df: pd.DataFrame, title: str = "Every method") -> GT:
+    """Every summary measure x tau^2 estimator x CI method (:func:`metaprop.engine.sensitivity.method_grid`)."""
     out = pd.DataFrame({
         "Method": df["method"], "sm": df["sm"], "\u03c4\u00b2 estimator": df["method_tau"], "CI": df["ci"],
-        "Estimate, % (95% CI)": [estimate_ci(a, b, c) for a, b, c in zip(df["estimate"], df["ci_lower"],
-                                                                         df["ci_upper"], strict=True)],
-        "Prediction interval, %": [interval(a, b) for a, b in zip(df["pi_lower"], df["pi_upper"], strict=True)],
-        "\u03c4\u00b2": df["tau2"].map(lambda v: DASH if pd.isna(v) else f"{v:.4f}"),
-        "Note": df["note"].fillna(""),
+        "Estimate, % (95% CI)": df["estimate"], "ci_lower": df["ci_lower"], "ci_upper": df["ci_upper"],
+        "Prediction interval, %": df["pi_lower"], "pi_upper": df["pi_upper"],
+        "\u03c4\u00b2": df["tau2"], "Note": df["note"].fillna(""),
     })
-    return (GT(out).tab_header(title=title, subtitle="sm x tau\u00b2 estimator x {z, Hartung-Knapp}, plus GLMM")
+    gt = fmt_range_cols(fmt_estimate_cols(GT(out), "Estimate, % (95% CI)", "ci_lower", "ci_upper"),
+                        "Prediction interval, %", "pi_upper")
+    return (gt.fmt_number(columns="\u03c4\u00b2", decimals=4).sub_missing(columns="\u03c4\u00b2", missing_text=DASH)
+            .tab_header(title=title, subtitle="sm x tau\u00b2 estimator x {z, Hartung-Knapp}, plus GLMM")
             .tab_source_note("PRAW can give limits outside 0-100%; PLOGIT needs a continuity correction for "
                              "0% or 100% studies; PFT and PAS need none; GLMM uses the binomial likelihood.")
             .pipe(house_style))
@@ -165,31 +183,33 @@ def reproduction_table(build: Build):
 
 
 def bayes_frame(build: Build, outcome: str) -> pd.DataFrame:
-    """The headline model under each prior of the protocol (default first)."""
+    """The headline model under each prior of the protocol (default first), as numbers."""
     h = build.headline(outcome)
     if h.status != "pooled":
         return pd.DataFrame()
     fits = [(f"{h.bayes.prior_text} (headline)", h.bayes)] + [
         (b.prior_text, b) for _, b in build.results.bayes_priors.get(outcome, ())]
-
-    def ci(iv):
-        return estimate_ci(iv.median, iv.lower, iv.upper)
-
-    return pd.DataFrame([{"Priors": label, "Mean proportion, %": ci(b.p_mean),
-                          "Median study, %": ci(b.p_median),
-                          "A new study, %": interval(b.p_new.lower, b.p_new.upper),
-                          "\u03c4 (logit scale)": estimate_ci(b.tau.median, b.tau.lower, b.tau.upper,
-                                                              digits=2, scale=1)}
+    return pd.DataFrame([{"Priors": label,
+                          "Mean proportion, %": b.p_mean.median, "mean_lower": b.p_mean.lower,
+                          "mean_upper": b.p_mean.upper,
+                          "Median study, %": b.p_median.median, "median_lower": b.p_median.lower,
+                          "median_upper": b.p_median.upper,
+                          "A new study, %": b.p_new.lower, "new_upper": b.p_new.upper,
+                          "\u03c4 (logit scale)": b.tau.median, "tau_lower": b.tau.lower, "tau_upper": b.tau.upper}
                          for label, b in fits])
 
 
 def bayes_table(build: Build, outcome: str):
-
+    """:func:`bayes_frame` as a table, or None where the outcome is not pooled (:func:`bayes_note` says why)."""
     df = bayes_frame(build, outcome)
     if df.empty:  # nothing to tabulate: bayes_note says why, outside the table's float
         return None
-    return show(GT(df).tab_header(title="Bayesian binomial-normal model: posterior medians and 95% "
-                                        "credible intervals, under three priors for \u03c4")
+    gt = fmt_estimate_cols(GT(df), "Mean proportion, %", "mean_lower", "mean_upper")
+    gt = fmt_estimate_cols(gt, "Median study, %", "median_lower", "median_upper")
+    gt = fmt_estimate_cols(gt, "\u03c4 (logit scale)", "tau_lower", "tau_upper", decimals=2, scale=1)
+    return show(fmt_range_cols(gt, "A new study, %", "new_upper")
+                .tab_header(title="Bayesian binomial-normal model: posterior medians and 95% "
+                                  "credible intervals, under three priors for \u03c4")
                 .tab_source_note("Mean proportion: population-averaged, the headline. Median study: "
                                  "expit(\u03bc), what the GLMM's estimate is. Priors on the logit scale.")
                 .pipe(house_style))
@@ -273,7 +293,7 @@ def subgroup_table(build: Build, outcome: str):
         return None
     df, t = build.results.subgroups[outcome]
     df = df.assign(subgroup=df["subgroup"].map(INCLUSION_LABEL))
-    return show(GT(sensitivity_frame_rows(df, "subgroup"))
+    return show(sensitivity_rows_gt(sensitivity_frame_rows(df, "subgroup"))
             .tab_header(title=f"{OUTCOMES[outcome]}: subgroups by population",
                         subtitle="All candidate studies; " + method_label(**SUBGROUP, long=True))
             .tab_source_note(f"Test for subgroup differences: Q = {t['q_between']:.2f}, df = {t['df']}, "

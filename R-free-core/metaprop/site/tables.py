@@ -30,7 +30,8 @@ from .context import Build
 
 #: the page functions of this module (:class:`metaprop.site.pages.Site` looks names up here)
 PAGE = ("study_table", "completeness_table", "protocol_frame", "protocol_table", "dictionary", "software_table")
-__all__ = ["HtmlTable", "show", "house_style", "study_frame", "study_gt", "completeness_frame", "completeness_gt",
+__all__ = ["HtmlTable", "show", "house_style", "fmt_estimate_cols", "fmt_range_cols", "study_frame", "study_gt",
+           "completeness_frame", "completeness_gt",
            "dictionary_gt", "software_versions", "INCLUSION_LABEL", *PAGE]
 
 
@@ -70,6 +71,21 @@ def house_style(gt: GT) -> GT:
     return gt.tab_options(table_font_size="13px", heading_align="left", column_labels_font_weight="bold",
                           table_width="100%", data_row_padding="3px",
                           source_notes_font_size="12px").opt_horizontal_padding(scale=1.5)
+
+
+def fmt_estimate_cols(gt: GT, est: str, lo: str, hi: str, decimals: int = 1, scale: float = 100) -> GT:
+    """Three numeric columns shown as one: '93.4 (86.2 to 100.0)' (proportions times ``scale``),
+    an em dash where the estimate is missing; the column keeps ``est``'s label."""
+    return (gt.fmt_number(columns=[est, lo, hi], decimals=decimals, scale_by=scale)
+            .sub_missing(columns=est, missing_text=DASH)
+            .cols_merge(columns=[est, lo, hi], pattern="{0}<< ({1} to {2})>>"))
+
+
+def fmt_range_cols(gt: GT, lo: str, hi: str, decimals: int = 1, scale: float = 100) -> GT:
+    """Two numeric columns shown as one: '3.4 to 100.0', an em dash where missing."""
+    return (gt.fmt_number(columns=[lo, hi], decimals=decimals, scale_by=scale)
+            .sub_missing(columns=lo, missing_text=DASH)
+            .cols_merge(columns=[lo, hi], pattern="{0}<< to {1}>>"))
 
 
 def _stat(mean, sd, median) -> str:
