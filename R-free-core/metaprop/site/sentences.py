@@ -294,7 +294,6 @@ def protocol_values(build: Build) -> dict[str, str]:
         "mu_prior": f"\u03bc ~ N({p['mu_prior_mean']:g}, {p['mu_prior_sd']:g}\u00b2)",
         "tau_prior": f"{TAU_PRIOR_NAMES[p['tau_prior']]}", "tau_scale": f"{p['tau_prior_scale']:.1f}",
         "other_priors": ", ".join(label for label, _ in BAYES_PRIOR_SENSITIVITY),
-        "n_other_priors": str(len(BAYES_PRIOR_SENSITIVITY)),
         "min_studies": str(HEADLINE["min_studies"]),
         "start": CERTAINTY["start"], "floor": CERTAINTY["levels"][0],
         "min_patients": str(CERTAINTY["imprecision_min_patients"]),
