@@ -274,6 +274,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--repo", default=".", help="the git repository (default: .)")
     c.add_argument("--json", action="store_true", help="print JSON (the same content as the Markdown)")
     c.set_defaults(handler=_cmd_compare)
+
+    sv = sub.add_parser("surveil", help="run the saved PubMed search; list the records not yet screened",
+                        description="The protocol's saved search through NCBI E-utilities (esearch, esummary); "
+                                    "records whose PMID or DOI is in data/studies.csv or data/screening.csv are "
+                                    "known, the others are listed to screen. Optional API key: NCBI_API_KEY.")
+    sv.add_argument("--data-dir", default="data", help="the data folder whose records are known (default: data)")
+    sv.add_argument("--since", default=None,
+                    help="first entry date, YYYY-MM-DD (default: the end of the last published search)")
+    sv.add_argument("--until", default=None, help="last entry date, YYYY-MM-DD (default: today)")
+    sv.add_argument("--eutils-url", default=None,
+                    help="base URL of the E-utilities (default: NCBI's; tests point it at a local server)")
+    sv.add_argument("--json", action="store_true",
+                    help='print JSON: {"new": [...], "known": [...], "query", "count", "since", "until"}')
+    sv.add_argument("--out", default=None, help="write to this file (whole, or not at all) instead of stdout")
+    sv.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    sv.add_argument("--retries", type=int, default=3, help="tries again after a network error or 429/5xx (default 3)")
+    sv.set_defaults(handler=_surveil)
     return parser
 
 
@@ -281,6 +298,28 @@ def _terminate(signum, frame):
     """SIGTERM as an exception, so that every ``finally`` runs: temporary results folders are
     removed and the previous results/ stays whole (SIGINT already raises KeyboardInterrupt)."""
     raise SystemExit(128 + signum)
+
+
+def _surveil(args) -> int:
+    """``metaprop surveil``: the saved search, and the records not yet screened."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from .review.surveil import EUTILS_URL, api_key_from_env, issue_body, surveil
+
+    s = surveil(args.data_dir, since=args.since, until=args.until, base=args.eutils_url or EUTILS_URL,
+                api_key=api_key_from_env(), timeout=args.timeout, retries=args.retries)
+    text = json.dumps(s.to_dict(), indent=2, ensure_ascii=False) + "\n" if args.json else issue_body(s)
+    if args.out:  # written whole or not at all
+        out = Path(args.out)
+        fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", prefix=".surveil-")
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, out)
+    else:
+        sys.stdout.write(text)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:

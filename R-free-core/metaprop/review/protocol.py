@@ -18,7 +18,7 @@ from dataclasses import dataclass
 __all__ = ["OUTCOMES", "POPULATIONS", "SENSITIVITY_SETS", "PRIMARY", "FALLBACK", "SUBGROUP", "EGGER",
            "Reproduction", "REPRODUCTIONS", "HEADLINE", "BAYES", "BAYES_PRIOR_SENSITIVITY", "CERTAINTY",
            "COVERAGE_RULE", "COVERAGE_CANDIDATES", "COVERAGE_SOLVER", "EXPLORER", "Method", "METHODS",
-           "HOME_OUTCOMES"]
+           "HOME_OUTCOMES", "SEARCH"]
 
 #: populations of the review protocol (methods page): which ``inclusion`` values each admits
 POPULATIONS = {
@@ -123,6 +123,25 @@ REPRODUCTIONS = (
     Reproduction("alshakarchi2023_abstract", "alive_end_followup", None, None,
                  "Congress abstract without a study list; outcome not defined in data/."),
 )
+
+#: the saved search (metaprop.review.surveil, `metaprop surveil`, .github/workflows/surveil.yml):
+#: PubMed, built on the concepts of the published searches (Hernandez et al. 2018: Medline, Embase,
+#: Scopus, Cochrane through March 2017; Al-Shakarchi et al. 2024: the same through 31 December 2022,
+#: terms for inotrope dependence and end-stage heart failure combined with CRT or biventricular
+#: device): the intervention AND inotrope dependence. Runs cover the entry dates from
+#: ``searched_until`` (the last published search) to the day of the run.
+SEARCH = {
+    "database": "PubMed (NCBI E-utilities)",
+    "query": ('("Cardiac Resynchronization Therapy"[Mesh] OR "cardiac resynchronization"[tiab] OR '
+              '"cardiac resynchronisation"[tiab] OR "biventricular pacing"[tiab] OR "biventricular pacemaker"[tiab] '
+              'OR "biventricular device"[tiab] OR CRT[tiab] OR CRT-D[tiab]) AND ("Cardiotonic Agents"[Mesh] OR '
+              'Dobutamine[Mesh] OR Milrinone[Mesh] OR inotrop*[tiab] OR dobutamine[tiab] OR milrinone[tiab] OR '
+              '"catecholamine-dependent"[tiab] OR "catecholamine dependent"[tiab] OR "inotropic support"[tiab] '
+              'OR "inotropic therapy"[tiab])'),
+    "searched_until": "2022-12-31",
+    "previous": (("Hernandez et al. 2018", "Medline, Embase, Scopus, Cochrane Library", "March 2017"),
+                 ("Al-Shakarchi et al. 2024", "Medline, Embase, Scopus, Cochrane Library", "31 December 2022")),
+}
 
 #: subgroups (by inclusion): one method every subgroup can be fitted with, even of 100% studies
 SUBGROUP = {"sm": "PFT", "method": "Inverse", "method_tau": "REML"}

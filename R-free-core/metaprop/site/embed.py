@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 from ..review.protocol import OUTCOMES
+from ..text import html_escape, md_escape
 from .context import Build
-from .text import html_escape, md_escape
 
 #: the page functions of this module (:class:`metaprop.site.pages.Site` looks names up here)
 PAGE = ("figure", "explorer_panel", "figure_links", "forest", "reproduction_forest", "funnel")

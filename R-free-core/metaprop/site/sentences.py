@@ -1,7 +1,7 @@
 """Every sentence with a number on the pages: plain functions of one :class:`~.context.Build`.
 
 Numbers and fixed words only; any text from ``data/`` (study labels, citations, notes) reaches the
-page through :func:`~.text.md_escape` as :class:`~.text.MarkdownText` (tests/test_hostile.py and
+page through :func:`~metaprop.text.md_escape` as :class:`~metaprop.text.MarkdownText` (tests/test_hostile.py and
 tests/test_site.py render a hostile label in Chromium).
 """
 
@@ -15,9 +15,9 @@ from ..engine.priors import TAU_PRIOR_NAMES, prior_text
 from ..formatting import DASH, estimate_ci, fmt_estimate, fmt_p, interval, method_label
 from ..provenance import build_info
 from ..review.protocol import BAYES_PRIOR_SENSITIVITY, CERTAINTY, HEADLINE, HOME_OUTCOMES, OUTCOMES, REPRODUCTIONS
+from ..text import MarkdownText, md_escape
 from .context import Build
 from .coverage import coverage_sentence
-from .text import MarkdownText, md_escape
 
 #: the page functions of this module (:class:`metaprop.site.pages.Site` looks names up here)
 PAGE = ("estimate", "counts_text", "follow_up_text", "prediction", "evidence", "answer", "answers",

@@ -1,0 +1,165 @@
+"""`metaprop surveil`: the saved search against recorded E-utilities answers served by a local
+stand-in server (no test needs the network); clean failures when the server fails or garbles."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+import pytest
+
+from metaprop.review.protocol import SEARCH
+
+from conftest import FROZEN_DATA
+
+RECORDED = Path(__file__).parent / "fixtures" / "eutils"
+
+
+class _Server:
+    """A local E-utilities stand-in: ``behaviour`` maps the tool to a list of answers, served in
+    turn (the last repeats): ("json", file), (status code, body) or ("sleep", seconds)."""
+
+    def __init__(self, behaviour: dict):
+        self.behaviour, self.requests = behaviour, []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                url = urllib.parse.urlsplit(self.path)
+                tool = url.path.rsplit("/", 1)[-1]
+                outer.requests.append((time.monotonic(), tool, urllib.parse.parse_qs(url.query)))
+                answers = outer.behaviour[tool]
+                kind, value = answers[min(sum(t == tool for _, t, _ in outer.requests) - 1, len(answers) - 1)]
+                if kind == "sleep":
+                    threading.Event().wait(value)  # not time.sleep, which some tests stub
+                    kind, value = "json", f"{tool.split('.')[0]}.json"
+                status, body = (200, (RECORDED / value).read_bytes()) if kind == "json" else (kind, value)
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/entrez/eutils"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture()
+def server():
+    servers = []
+
+    def make(esearch=(("json", "esearch.json"),), esummary=(("json", "esummary.json"),)):
+        s = _Server({"esearch.fcgi": list(esearch), "esummary.fcgi": list(esummary)})
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.close()
+
+
+def test_new_and_known_records_from_recorded_answers(server, run_cli, monkeypatch):
+    monkeypatch.delenv("NCBI_API_KEY", raising=False)
+    s = server()
+    code, out, err = run_cli("surveil", "--data-dir", FROZEN_DATA, "--eutils-url", s.url, "--since", "2023-01-01",
+                             "--until", "2026-12-01", "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert set(doc) == {"new", "known", "query", "count", "since", "until"}
+    assert doc["count"] == 4 and doc["query"] == SEARCH["query"]
+    # Konstantino 2006 by its PMID; Cowburn 2005 by its DOI, whatever its case
+    assert sorted(r["pmid"] for r in doc["known"]) == ["16612071", "99000003"]
+    assert [r["pmid"] for r in doc["new"]] == ["99000002", "99000001"]
+    first = doc["new"][1]
+    assert first == {"pmid": "99000001", "title": "Synthetic record: CRT in patients on intravenous inotropes.",
+                     "journal": "Journal of synthetic records", "year": "2024", "doi": "10.9999/synthetic.1"}
+    # what was asked: the protocol's query over the dates given, JSON, then the summaries of every PMID
+    (_, t1, q1), (_, t2, q2) = s.requests
+    assert (t1, t2) == ("esearch.fcgi", "esummary.fcgi")
+    assert q1["term"] == [SEARCH["query"]] and q1["mindate"] == ["2023/01/01"] and q1["maxdate"] == ["2026/12/01"]
+    assert q1["retmode"] == ["json"] and q2["retmode"] == ["json"] and "api_key" not in q1
+    assert q2["id"] == ["99000002,99000001,16612071,99000003"]
+
+
+def test_markdown_for_the_issue_escapes_titles(server, run_cli):
+    s = server()
+    code, out, _ = run_cli("surveil", "--data-dir", FROZEN_DATA, "--eutils-url", s.url, "--since", "2023-01-01")
+    assert code == 0
+    assert "- [ ] PMID [99000001](https://pubmed.ncbi.nlm.nih.gov/99000001/)" in out
+    assert "<img" not in out and "&lt;img src\\=x" in out and "\\[link\\]\\(javascript" in out
+    assert "2 not yet screened, 2 already in data/" in out and "16612071" not in out.split("Query:")[0]
+
+
+def test_requests_respect_ncbis_rate_and_send_the_api_key(server, run_cli, monkeypatch):
+    monkeypatch.delenv("NCBI_API_KEY", raising=False)
+    s = server()
+    assert run_cli("surveil", "--data-dir", FROZEN_DATA, "--eutils-url", s.url)[0] == 0
+    (t1, _, _), (t2, _, _) = s.requests
+    assert t2 - t1 >= 1 / 3 - 0.01  # at most 3 requests a second without a key
+    monkeypatch.setenv("NCBI_API_KEY", "k123")
+    s2 = server()
+    assert run_cli("surveil", "--data-dir", FROZEN_DATA, "--eutils-url", s2.url)[0] == 0
+    assert all(q["api_key"] == ["k123"] for _, _, q in s2.requests)
+
+
+def test_a_busy_server_is_asked_again(server, run_cli, monkeypatch):
+    import metaprop.review.surveil as sv
+
+    monkeypatch.setattr(sv.time, "sleep", lambda s: None)  # no real back-off in the test
+    s = server(esearch=((503, b"busy"), (429, b"slow down"), ("json", "esearch.json")))
+    code, out, err = run_cli("surveil", "--data-dir", FROZEN_DATA, "--eutils-url", s.url, "--json")
+    assert code == 0, err
+    assert [t for _, t, _ in s.requests] == ["esearch.fcgi"] * 3 + ["esummary.fcgi"]
+
+
+@pytest.mark.parametrize(("esearch", "esummary", "message"), [
+    (((500, b"down"),), (("json", "esummary.json"),), "answered HTTP 500"),
+    (((404, b"no"),), (("json", "esummary.json"),), "answered HTTP 404"),
+    (((200, b"<html>maintenance</html>"),), (("json", "esummary.json"),), "did not answer JSON"),
+    (((200, b'{"esearchresult": {"ERROR": "Invalid query"}}'),), (("json", "esummary.json"),), "Invalid query"),
+    (((200, b'{"esearchresult": {"count": "x"}}'),), (("json", "esummary.json"),), "without a count"),
+    ((("json", "esearch.json"),), ((200, b'{"result": {"uids": []}}'),), "without PMID"),
+    ((("json", "esearch.json"),), ((200, b"[1, 2]"),), "unexpected shape"),
+])
+def test_a_failing_or_garbled_server_gives_one_line_and_no_file(server, run_cli, tmp_path, monkeypatch,
+                                                                 esearch, esummary, message):
+    import metaprop.review.surveil as sv
+
+    monkeypatch.setattr(sv.time, "sleep", lambda s: None)
+    s = server(esearch=esearch, esummary=esummary)
+    out_file = tmp_path / "body.md"
+    code, out, err = run_cli("surveil", "--data-dir", FROZEN_DATA, "--eutils-url", s.url, "--out", out_file)
+    assert code == 2 and out == ""
+    assert err.startswith("metaprop: error: ") and message in err and err.count("\n") == 1, err
+    assert "Traceback" not in err and not out_file.exists() and not list(tmp_path.iterdir())
+
+
+def test_unreachable_server_and_timeouts_fail_cleanly(server, run_cli, monkeypatch):
+    import metaprop.review.surveil as sv
+
+    monkeypatch.setattr(sv.time, "sleep", lambda s: None)
+    s = server(esearch=(("sleep", 2.0),))
+    code, _, err = run_cli("surveil", "--data-dir", FROZEN_DATA, "--eutils-url", s.url, "--timeout", "0.3",
+                           "--retries", "1")
+    assert code == 2 and "could not be reached" in err and len(s.requests) == 2
+    code, _, err = run_cli("surveil", "--eutils-url", "file:///etc/passwd")
+    assert code == 2 and "must be an http(s) URL" in err
+    code, _, err = run_cli("surveil", "--since", "last March")
+    assert code == 2 and "--since must be a date" in err
+
+
+def test_out_file_is_written_whole(server, run_cli, tmp_path):
+    s = server()
+    out_file = tmp_path / "new.json"
+    assert run_cli("surveil", "--data-dir", FROZEN_DATA, "--eutils-url", s.url, "--json", "--out", out_file)[0] == 0
+    assert json.loads(out_file.read_text())["count"] == 4 and [p.name for p in tmp_path.iterdir()] == ["new.json"]
