@@ -163,3 +163,49 @@ def test_out_file_is_written_whole(server, run_cli, tmp_path):
     out_file = tmp_path / "new.json"
     assert run_cli("surveil", "--data-dir", FROZEN_DATA, "--eutils-url", s.url, "--json", "--out", out_file)[0] == 0
     assert json.loads(out_file.read_text())["count"] == 4 and [p.name for p in tmp_path.iterdir()] == ["new.json"]
+
+
+@pytest.mark.parametrize(("open_issue", "new", "expect"), [
+    ("", "2", "issue create"),   # none open, records to screen: opened
+    ("41", "2", "issue edit 41"),  # open already: updated, never a second one
+    ("41", "0", "issue edit 41"),  # nothing new: the open issue says so
+    ("", "0", None),             # nothing new, none open: nothing opened
+])
+def test_records_issue_script_opens_or_updates_one_issue(tmp_path, open_issue, new, expect):
+    """.github/scripts/records_issue.sh with a stand-in `gh` that records its calls."""
+    import subprocess
+
+    from conftest import ROOT
+
+    bin_ = tmp_path / "bin"
+    bin_.mkdir()
+    log = tmp_path / "gh.log"
+    (bin_ / "gh").write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n'
+                             f'case "$*" in "issue list"*) echo "{open_issue}";; esac\n')
+    (bin_ / "gh").chmod(0o755)
+    body = tmp_path / "records.md"
+    body.write_text("- [ ] PMID 1\n")
+    proc = subprocess.run(["bash", str(ROOT / ".github/scripts/records_issue.sh"), str(body), new],
+                          env={"PATH": f"{bin_}:/usr/bin:/bin", "GH_TOKEN": "t", "REPO": "o/r"},
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    calls = log.read_text()
+    assert calls.startswith("issue list --repo o/r --state open")
+    writes = [c for c in calls.splitlines() if c.startswith(("issue create", "issue edit"))]
+    assert (writes[0].startswith(expect) and "--body-file" in writes[0]) if expect else not writes
+    bad = subprocess.run(["bash", str(ROOT / ".github/scripts/records_issue.sh"), str(body), "2; rm -rf /"],
+                         env={"PATH": f"{bin_}:/usr/bin:/bin"}, capture_output=True, text=True)
+    assert bad.returncode == 1
+
+
+def test_surveillance_workflow_is_scheduled_least_privilege_and_needs_no_secret():
+    import yaml
+
+    from conftest import ROOT
+
+    text = (ROOT / ".github/workflows/surveil.yml").read_text()
+    wf = yaml.safe_load(text)
+    assert {"schedule", "workflow_dispatch"} <= set(wf[True]) and wf["permissions"] == {"contents": "read"}
+    job = wf["jobs"]["surveil"]
+    assert job["permissions"] == {"contents": "read", "issues": "write"}
+    assert "secrets." not in text and "metaprop surveil" in text

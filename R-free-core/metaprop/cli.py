@@ -288,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--json", action="store_true",
                     help='print JSON: {"new": [...], "known": [...], "query", "count", "since", "until"}')
     sv.add_argument("--out", default=None, help="write to this file (whole, or not at all) instead of stdout")
+    sv.add_argument("--json-out", default=None, help="also write the JSON to this file (for the workflow)")
     sv.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
     sv.add_argument("--retries", type=int, default=3, help="tries again after a network error or 429/5xx (default 3)")
     sv.set_defaults(handler=_surveil)
@@ -310,13 +311,20 @@ def _surveil(args) -> int:
 
     s = surveil(args.data_dir, since=args.since, until=args.until, base=args.eutils_url or EUTILS_URL,
                 api_key=api_key_from_env(), timeout=args.timeout, retries=args.retries)
-    text = json.dumps(s.to_dict(), indent=2, ensure_ascii=False) + "\n" if args.json else issue_body(s)
-    if args.out:  # written whole or not at all
-        out = Path(args.out)
+    as_json = json.dumps(s.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    text = as_json if args.json else issue_body(s)
+
+    def write(path, content):  # whole or not at all
+        out = Path(path)
         fd, tmp = tempfile.mkstemp(dir=out.parent if str(out.parent) else ".", prefix=".surveil-")
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
+            fh.write(content)
         os.replace(tmp, out)
+
+    if args.json_out:
+        write(args.json_out, as_json)
+    if args.out:
+        write(args.out, text)
     else:
         sys.stdout.write(text)
     return 0
