@@ -100,6 +100,15 @@ def remove_study(data: Path, date: str | None = None) -> str:
     _write(data / "studies.csv", fields, [r for r in rows if r["study_id"] != gone])
     ofields, orows = _read(data / "outcomes.csv")
     _write(data / "outcomes.csv", ofields, [r for r in orows if r["study_id"] != gone])
+    if (data / "risk_of_bias.csv").is_file():  # its judgements go with it
+        rfields, rrows = _read(data / "risk_of_bias.csv")
+        _write(data / "risk_of_bias.csv", rfields, [r for r in rrows if r["study_id"] != gone])
+    if (data / "screening.csv").is_file():  # its record stays, excluded with the reason
+        sfields, srows = _read(data / "screening.csv")
+        for r in srows:
+            if r["study_id"] == gone:
+                r |= {"decision": "excluded", "exclusion_reason": "removed (synthetic drill)", "study_id": ""}
+        _write(data / "screening.csv", sfields, srows)
     return _record(data, "major", date, f"Study removed ({gone})")
 
 

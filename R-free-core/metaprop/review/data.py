@@ -14,7 +14,7 @@ import pandas as pd
 from ..errors import DataError
 from .csvfile import read_counts, read_table
 from .protocol import OUTCOMES, POPULATIONS
-from .schema import resource, resources
+from .schema import in_package, resource
 
 __all__ = ["read_table_csv", "load", "StudyData", "POPULATIONS",
            "OUTCOMES", "study_label"]
@@ -79,6 +79,10 @@ class StudyData:
         self.outcomes = frames["outcomes"]
         self.analysis_sets = frames["analysis_sets"]
         self.published = frames["published"]
+        #: the review's records (optional files; None where data/ has none): every record considered
+        #: and its fate, and the JBI critical appraisal of each study
+        self.screening = frames.get("screening")
+        self.risk_of_bias = frames.get("risk_of_bias")
         self.studies["label"] = [study_label(r) for _, r in self.studies.iterrows()]
 
     def fields(self, name: str) -> list[dict]:
@@ -150,7 +154,7 @@ def load(data_dir="data", *, check: bool = True) -> StudyData:
             raise DataError(f"{len(problems)} problem(s) in {data_dir}:\n{format_problems(problems)}")
     descriptor = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8-sig"))
     frames = {}
-    for res in resources():  # the code's rules, not the file's (metaprop.review.schema)
+    for res in in_package(descriptor):  # the code's rules, not the file's (metaprop.review.schema)
         raw = read_table(data_dir / res["path"]).reset_index(drop=True)
         frames[res["name"]] = _typed(raw, res["schema"]["fields"])
     return StudyData(data_dir, descriptor, frames)

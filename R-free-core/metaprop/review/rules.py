@@ -32,6 +32,9 @@ DOMAIN_RULES = {
     "analysis_set_has_count": "a study in a published analysis set must have a count for that outcome",
     "published_ci_order": "published ci_lower <= estimate <= ci_upper",
     "verified_author_named": "first_author_verified = yes needs a first_author",
+    "screening_included_has_study": "an included screening record names its study in studies.csv",
+    "screening_excluded_has_reason": "an excluded screening record gives the reason",
+    "rob_study_known": "a risk-of-bias judgement is about a study in studies.csv",
 }
 
 
@@ -239,6 +242,36 @@ def rule_published_ci_order(frames, labels) -> list[Problem]:
             if pd.notna(e[line]) and pd.notna(lo[line]) and pd.notna(hi[line]) and not lo[line] <= e[line] <= hi[line]]
 
 
+def _study_ids(frames) -> set[str] | None:
+    st = frames.get("studies")
+    return None if st is None or "study_id" not in st.columns else {v.strip() for v in st["study_id"]}
+
+
+def rule_screening_included_has_study(frames, labels) -> list[Problem]:
+    sc, ids = frames.get("screening"), _study_ids(frames)
+    if sc is None or ids is None or not {"decision", "study_id"} <= set(sc.columns):
+        return []
+    return [Problem(labels["screening"], line, "study_id",
+                    f"included, but {r['study_id'].strip() or 'no study'} is not a study_id of studies.csv")
+            for line, r in sc.iterrows() if r["decision"].strip() == "included" and r["study_id"].strip() not in ids]
+
+
+def rule_screening_excluded_has_reason(frames, labels) -> list[Problem]:
+    sc = frames.get("screening")
+    if sc is None or not {"decision", "exclusion_reason"} <= set(sc.columns):
+        return []
+    return [Problem(labels["screening"], line, "exclusion_reason", "excluded, but no reason is given")
+            for line, r in sc.iterrows() if r["decision"].strip() == "excluded" and not r["exclusion_reason"].strip()]
+
+
+def rule_rob_study_known(frames, labels) -> list[Problem]:
+    rob, ids = frames.get("risk_of_bias"), _study_ids(frames)
+    if rob is None or ids is None or "study_id" not in rob.columns:
+        return []
+    return [Problem(labels["risk_of_bias"], line, "study_id", f"{r['study_id'].strip()} is not a study of studies.csv")
+            for line, r in rob.iterrows() if r["study_id"].strip() not in ids]
+
+
 #: each rule on the read tables, keyed by its name in :data:`DOMAIN_RULES` ("version_semver" is
 #: checked on datapackage.json itself, in :func:`_validate`)
 RULES = {
@@ -254,5 +287,8 @@ RULES = {
     "analysis_set_has_count": rule_analysis_set_has_count,
     "published_ci_order": rule_published_ci_order,
     "verified_author_named": rule_verified_author_named,
+    "screening_included_has_study": rule_screening_included_has_study,
+    "screening_excluded_has_reason": rule_screening_excluded_has_reason,
+    "rob_study_known": rule_rob_study_known,
 }
 

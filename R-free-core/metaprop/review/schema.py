@@ -13,7 +13,7 @@ import json
 from functools import cache
 from pathlib import Path
 
-__all__ = ["resources", "resource", "package_problems", "ALLOWED_PACKAGE_KEYS", "ALLOWED_RESOURCE_KEYS",
+__all__ = ["resources", "resource", "in_package", "package_problems", "ALLOWED_PACKAGE_KEYS", "ALLOWED_RESOURCE_KEYS",
            "RESOURCE_CONSTANTS"]
 
 #: documentation-only keys a data package may carry (anything else, e.g. a remote profile, is refused)
@@ -35,6 +35,15 @@ def resources() -> tuple[dict, ...]:
 
 def resource(name: str) -> dict:
     return next(r for r in resources() if r["name"] == name)
+
+
+def in_package(descriptor) -> tuple[dict, ...]:
+    """The resources a data package holds: every required one, and each optional one (the review's
+    records: ``screening``, ``risk_of_bias``) that ``descriptor`` lists, so that data from before
+    they existed stay valid."""
+    listed = {r.get("name") for r in descriptor.get("resources", []) if isinstance(r, dict)} \
+        if isinstance(descriptor, dict) and isinstance(descriptor.get("resources"), list) else set()
+    return tuple(r for r in resources() if not r.get("optional") or r["name"] in listed)
 
 
 def _diff(a, b, where: str) -> list[str]:
@@ -66,9 +75,11 @@ def package_problems(descriptor) -> list[str]:
     if not isinstance(got, list):
         return out + ["resources must be a list"]
     want = {r["name"]: r for r in resources()}
+    required = sorted(n for n, r in want.items() if not r.get("optional"))
     names = [r.get("name") if isinstance(r, dict) else None for r in got]
-    if sorted(map(str, names)) != sorted(want):
-        out.append(f"resources {names} differ from the review's {sorted(want)}")
+    if not set(required) <= set(map(str, names)) <= set(want) or len(set(names)) != len(names):
+        out.append(f"resources {names} differ from the review's {required} (and optionally "
+                   f"{sorted(set(want) - set(required))})")
     for r in got:
         if not isinstance(r, dict) or r.get("name") not in want:
             continue

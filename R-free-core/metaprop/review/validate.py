@@ -178,7 +178,7 @@ def validate(data_dir="data") -> list[Problem]:
 
 
 def _validate(data_dir: Path) -> list[Problem]:
-    from .schema import package_problems, resources
+    from .schema import in_package, package_problems
 
     dp_label = str(data_dir / "datapackage.json")
     labels = {"_package": dp_label}
@@ -196,9 +196,10 @@ def _validate(data_dir: Path) -> list[Problem]:
         problems.append(Problem(dp_label, None, "version", f"data version {version!r} is not MAJOR.MINOR.PATCH "
                                 f"({DOMAIN_RULES['version_semver']})"))
     # from here on, only the code's rules: names, paths and Table Schemas of metaprop.review.schema
-    descriptor = {"resources": [dict(r, profile="tabular-data-resource", format="csv", encoding="utf-8",
+    descriptor = {"resources": [dict({k: v for k, v in r.items() if k != "optional"},
+                                     profile="tabular-data-resource", format="csv", encoding="utf-8",
                                      dialect={"delimiter": ",", "quoteChar": '"', "header": True})
-                                for r in resources()]}
+                                for r in in_package(descriptor)]}
     names = [r["name"] for r in descriptor["resources"]]
     paths = [r["path"] for r in descriptor["resources"]]
     skip: set[str] = set()

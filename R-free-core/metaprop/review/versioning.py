@@ -38,6 +38,8 @@ VERSION_RULES = (
     ("minor", "an outcome count is added, removed or corrected (`events`, `total`, `derivation`)"),
     ("minor", "a published result (`published.csv`) or a published analysis set (`analysis_sets.csv`) "
               "is added, removed or changed"),
+    ("minor", "a screening record (`screening.csv`) or a risk-of-bias judgement (`risk_of_bias.csv`) is added, "
+              "removed or changed"),
     ("patch", "any other cell or data package entry changes (bibliographic and baseline data, "
               "sources, notes, wording)"),
 )
