@@ -61,12 +61,22 @@ def test_weaning_headline_on_the_frozen_data_and_why_it_differs_from_2018(data):
 
 
 def test_certainty_rules_fire_from_the_data():
-    hom = pool_bayes([180, 190, 170, 185, 175], [200, 210, 190, 205, 195], tau_prior_scale=0.5)  # homogeneous
-    c = certainty(5, 1000, 0, hom)
+    import pandas as pd
+
+    from metaprop.review.headline import heterogeneity_p
+
+    def frame(x, n, derived=()):
+        return pd.DataFrame({"study_id": [f"s{i}" for i in range(len(x))], "events": x, "total": n,
+                             "derivation": ["derived" if i in derived else "reported" for i in range(len(x))]})
+
+    x, n = [180, 190, 170, 185, 175], [200, 210, 190, 205, 195]  # homogeneous
+    hom = pool_bayes(x, n, tau_prior_scale=0.5)
+    c = certainty(frame(x, n), None, hom, heterogeneity_p(np.array(x), np.array(n)))
     assert [d for d, _ in c.reasons] == ["risk of bias"]  # precise, consistent, every count reported
-    assert c.level == "very low"  # start "low" (observational), down one for risk of bias
-    wide = pool_bayes([10, 9, 20, 9, 11], [10, 10, 20, 14, 11], tau_prior_scale=0.5)
-    c = certainty(5, 65, 20, wide)
+    assert c.level == "very low"  # start "low" (observational), down one: no study judged (no JBI rows)
+    x, n = [1, 9, 20, 9, 11], [10, 10, 20, 14, 11]  # 10% to 100%: heterogeneous
+    wide = pool_bayes(x, n, tau_prior_scale=0.5)
+    c = certainty(frame(x, n, derived=(2,)), None, wide, heterogeneity_p(np.array(x), np.array(n)))
     assert [d for d, _ in c.reasons] == ["risk of bias", "imprecision", "inconsistency", "indirectness"]
     assert c.level == CERTAINTY["levels"][0] == "very low"  # the floor
     assert "65 patients" in c.text and "20 of 65" in c.text
@@ -94,7 +104,10 @@ def test_home_and_outcome_sentences(frozen_site):
     assert S.prediction("weaned") == "43.3 to 99.9%"
     assert S.evidence("weaned") == "5 studies, 65 patients, every count reported"
     assert "10 of 31 patients' counts derived (32%)" in S.evidence("discharged_alive")
-    assert S.certainty("weaned").startswith("Very low: risk of bias (5 uncontrolled case series)")
+    # the frozen data hold no JBI judgements: all 65 patients count as unclear; LR = 5.84 (below),
+    # p = P(chi2_1 > 5.84) / 2 = 0.0157 / 2 = 0.008 < 0.10: inconsistency from the data
+    assert S.certainty("weaned").startswith("Very low: risk of bias (65 of 65 patients in studies not judged")
+    assert "inconsistency (heterogeneity between studies, likelihood-ratio test p = 0.008)" in S.certainty("weaned")
     text = S.heterogeneity_sentence("weaned")
     assert "LR = 5.84" in text and "R meta prints I\u00b2 = 0%" in text
     assert set(S.bayes_frame("weaned")["Priors"].str.contains("half-Cauchy")) == {False, True}

@@ -22,7 +22,8 @@ from .analyses import reproduce
 from .data import StudyData
 from .protocol import BAYES, CERTAINTY, HEADLINE, OUTCOMES, REPRODUCTIONS
 
-__all__ = ["Published", "Certainty", "Headline", "headline", "certainty", "pooling_status",
+__all__ = ["Published", "Certainty", "Headline", "headline", "certainty", "rob_share", "heterogeneity_p",
+           "pooling_status",
            "not_pooled_reasons"]
 
 
@@ -96,23 +97,55 @@ class Headline:
         }
 
 
-def certainty(k: int, patients: int, derived_patients: int, bayes: BayesResult | None) -> Certainty:
-    """The certainty line of :data:`CERTAINTY` for one outcome, from its data and its fit."""
+def rob_share(counts, rob) -> tuple[int, int]:
+    """(patients in studies at serious risk of selection bias, all patients) for a counts frame:
+    a study is at serious risk unless every JBI item of ``CERTAINTY["rob_key_items"]`` is "yes" in
+    ``rob`` (data/risk_of_bias.csv, or None: no judgements, so every study is unclear)."""
+    key = set(CERTAINTY["rob_key_items"])
+    ok = set()
+    if rob is not None and len(rob):
+        yes = rob[(rob["judgement"] == "yes") & rob["item"].isin(key)]
+        ok = {sid for sid, items in yes.groupby("study_id")["item"] if key <= set(items.astype(int))}
+    at_risk = int(counts.loc[~counts["study_id"].isin(ok), "total"].sum())
+    return at_risk, int(counts["total"].sum())
+
+
+def heterogeneity_p(x, n) -> float:
+    """p-value of the GLMM's likelihood-ratio test of tau^2 = 0 (NaN where it cannot be computed:
+    fewer than 2 studies, every study at 0% or 100%, or no GLMM fit)."""
+    from ..engine.glmm_profile import glmm_tau_profile
+    from ..errors import MetapropError
+
+    if len(x) < 2 or all_extreme(x, n):
+        return math.nan
+    try:
+        return glmm_tau_profile(x, n).lrt_pvalue
+    except MetapropError:
+        return math.nan
+
+
+def certainty(counts, rob, bayes: BayesResult | None, het_p: float = math.nan) -> Certainty:
+    """The certainty line of :data:`CERTAINTY` for one outcome, from its counts (a counts frame
+    with ``study_id``, ``total``, ``derivation``), the risk-of-bias judgements, its fit and the
+    heterogeneity test."""
     c = CERTAINTY
-    reasons = [("risk of bias", f"{k} {c['risk_of_bias']}")]
+    reasons = []
+    at_risk, patients = rob_share(counts, rob)
+    if patients and at_risk / patients > c["rob_max_share"]:
+        items = ", ".join(map(str, c["rob_key_items"]))
+        reasons.append(("risk of bias", f"{at_risk} of {patients} patients in studies not judged to have clear, "
+                                        f"consecutive and complete inclusion (JBI items {items})"))
     width = 100 * (bayes.p_mean.upper - bayes.p_mean.lower) if bayes is not None else math.nan
     if patients < c["imprecision_min_patients"] or not width <= c["imprecision_max_width"]:
         parts = [f"{patients} patients"]
         if math.isfinite(width):
             parts.append(f"95% credible interval {width:.0f} percentage points wide")
         reasons.append(("imprecision", ", ".join(parts)))
-    if bayes is not None:
-        pi_width = 100 * (bayes.p_new.upper - bayes.p_new.lower)
-        if pi_width > c["inconsistency_max_pi_width"]:
-            reasons.append(("inconsistency", f"a new study could find {100 * bayes.p_new.lower:.0f}% to "
-                                             f"{100 * bayes.p_new.upper:.0f}%"))
-    if patients and derived_patients / patients > c["indirectness_max_derived_share"]:
-        reasons.append(("indirectness", f"{derived_patients} of {patients} patients' counts derived, not reported"))
+    if math.isfinite(het_p) and het_p < c["inconsistency_max_p"]:
+        reasons.append(("inconsistency", f"heterogeneity between studies, likelihood-ratio test p = {het_p:.3f}"))
+    derived = int(counts.loc[counts["derivation"] != "reported", "total"].sum()) if len(counts) else 0
+    if patients and derived / patients > c["indirectness_max_derived_share"]:
+        reasons.append(("indirectness", f"{derived} of {patients} patients' counts derived, not reported"))
     levels = c["levels"]
     level = levels[max(0, levels.index(c["start"]) - len(reasons))]
     return Certainty(level=level, reasons=tuple(reasons))
@@ -200,6 +233,7 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame, reproduced=Non
     x = counts["events"].to_numpy(int)
     n = counts["total"].to_numpy(int)
     status = pooling_status(x, n)
+    het_p = heterogeneity_p(x, n)
     pub = data.published
     published = []
     for source in HEADLINE["published_sources"]:
@@ -223,20 +257,20 @@ def headline(data: StudyData, outcome: str, counts: pd.DataFrame, reproduced=Non
     count = (float(p[0]), float(lo[0]), float(hi[0]))
     if outcome in HEADLINE["no_common_horizon"]:
         return Headline(status="no_horizon", bayes=None, pooled_count=count,
-                        certainty=certainty(k, patients, derived, None),
+                        certainty=certainty(counts, data.risk_of_bias, None, het_p),
                         why_not_pooled=("it is counted over each study's own follow-up, with no common time "
                                         "horizon, so a pooled proportion would be a risk at no stated time"), **base)
     if status == "too_few":
         return Headline(status=status, bayes=None, pooled_count=count,
-                        certainty=certainty(k, patients, derived, None),
+                        certainty=certainty(counts, data.risk_of_bias, None, het_p),
                         why_not_pooled=f"too few studies to pool ({k}; the protocol pools from "
                                        f"{HEADLINE['min_studies']})", **base)
     if status == "all_extreme":
         word = all_extreme(x, n)
         return Headline(status=status, bayes=None, pooled_count=count,
-                        certainty=certainty(k, patients, derived, None),
+                        certainty=certainty(counts, data.risk_of_bias, None, het_p),
                         why_not_pooled=(f"every study reports {word}, so no model can say how the studies vary "
                                         f"or how far the proportion lies from {word}"), **base)
     bayes = pool_bayes(x, n, list(counts["label"]), **BAYES)
     return Headline(status="pooled", bayes=bayes, pooled_count=count,
-                    certainty=certainty(k, patients, derived, bayes), **base)
+                    certainty=certainty(counts, data.risk_of_bias, bayes, het_p), **base)

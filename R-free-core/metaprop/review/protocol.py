@@ -190,19 +190,26 @@ HOME_OUTCOMES = tuple(o for o in OUTCOMES if o not in HEADLINE["no_common_horizo
 
 #: GRADE-style certainty of a single-arm proportion (Guyatt et al. 2011, J Clin Epidemiol 64:383;
 #: Murad et al. 2018, BMJ Evid Based Med 23:60-63, for case series): start at "low"
-#: (observational), then one level down for each domain whose rule fires; "very low" is the floor.
+#: (observational), then one level down for each domain whose rule fires on the data; "very low"
+#: is the floor. Each rule reads the data, not the outcome's name:
+#: - risk of bias: data/risk_of_bias.csv (JBI checklist for case series). A study is at serious
+#:   risk of selection bias unless every one of ``rob_key_items`` (clear inclusion criteria,
+#:   consecutive inclusion, complete inclusion) is judged "yes" (a study without judgements counts
+#:   as unclear); downgraded when those studies hold more than ``rob_max_share`` of the patients;
+#: - imprecision: fewer patients than ``imprecision_min_patients``, or a 95% credible interval of
+#:   the mean proportion wider than ``imprecision_max_width`` percentage points;
+#: - inconsistency: heterogeneity observed in the data, the GLMM's likelihood-ratio test of
+#:   tau^2 = 0 with p below ``inconsistency_max_p`` (not judged where it cannot be computed);
+#: - indirectness: more than ``indirectness_max_derived_share`` of the patients' counts derived
+#:   rather than reported.
 CERTAINTY = {
     "start": "low",
     "levels": ("very low", "low", "moderate", "high"),
-    # risk of bias: every study eligible for this review is an uncontrolled case series (protocol
-    # eligibility), without blinded or independent outcome assessment
-    "risk_of_bias": "uncontrolled case series",
-    # imprecision: fewer patients than an optimal information size, or a wide interval
+    "rob_key_items": (1, 4, 5),
+    "rob_max_share": 0.5,
     "imprecision_min_patients": 200,
     "imprecision_max_width": 20.0,  # percentage points, 95% credible interval of the mean proportion
-    # inconsistency: the range for a new study (95% predictive interval) wider than this
-    "inconsistency_max_pi_width": 30.0,
-    # indirectness: more than this share of patients have counts derived rather than reported
+    "inconsistency_max_p": 0.10,
     "indirectness_max_derived_share": 0.25,
 }
 

@@ -298,6 +298,8 @@ def protocol_values(build: Build) -> dict[str, str]:
         "start": CERTAINTY["start"], "floor": CERTAINTY["levels"][0],
         "min_patients": str(CERTAINTY["imprecision_min_patients"]),
         "max_width": f"{CERTAINTY['imprecision_max_width']:g}",
-        "max_pi_width": f"{CERTAINTY['inconsistency_max_pi_width']:g}",
+        "max_p": f"{CERTAINTY['inconsistency_max_p']:g}",
+        "rob_items": ", ".join(map(str, CERTAINTY["rob_key_items"])),
+        "rob_share": f"{100 * CERTAINTY['rob_max_share']:g}%",
         "max_derived": f"{100 * share:g}%",
     }
