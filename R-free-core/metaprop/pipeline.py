@@ -69,7 +69,7 @@ def write_results(data_dir="data", out_dir="results", figures: bool = True, key:
         if figures:  # plotnine and matplotlib: only when figures are drawn
             from .site.figures import draw_figures
 
-            alt = draw_figures(tmp, results)
+            alt = draw_figures(tmp, results, data)
             (tmp / "alt_text.json").write_text(json.dumps(alt, indent=2, sort_keys=True) + "\n")
         if explorer:
             from .review.explorer import explorer_all

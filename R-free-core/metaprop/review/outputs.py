@@ -12,7 +12,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,6 +27,7 @@ from ..errors import MetapropError
 from .analyses import headline_values, pool_primary, reproduce, summary_values
 from .data import StudyData
 from .headline import Headline, headline
+from .prisma import Flow, prisma_flow
 from .protocol import (
     BAYES,
     BAYES_PRIOR_SENSITIVITY,
@@ -118,6 +119,7 @@ class ReviewResults:
     reproductions: tuple[tuple[Reproduction, PoolResult | None], ...]
     subgroups: Mapping[str, tuple[pd.DataFrame, dict]]
     headline_prior: Mapping[str, object]
+    prisma: Flow | None = None
 
 
 def analyse(data: StudyData) -> ReviewResults:
@@ -184,7 +186,7 @@ def analyse(data: StudyData) -> ReviewResults:
     return ReviewResults(primary=primary, headlines=headlines, bayes_priors=priors, glmm_heterogeneity=het,
                          sets=sets, loo=loo, cumulative=cum, grid=grid, egger=egg,
                          funnel=funnel, missing=missing, reproductions=reps, subgroups=Lazy(subgroups),
-                         headline_prior=dict(BAYES))
+                         headline_prior=dict(BAYES), prisma=prisma_flow(data.screening, data.studies))
 
 
 def summary_frame(sets: Mapping[tuple[str, str], FitSet]) -> pd.DataFrame:
@@ -246,6 +248,8 @@ def results_json(data: StudyData, results: ReviewResults) -> dict:
         "glmm_heterogeneity": {o: t.to_dict() for o, t in results.glmm_heterogeneity.items()},
         "analyses": sets, "reproductions": reps,
         "egger": {o: df.to_dict(orient="records")[0] for o, df in results.egger.items()},
+        "prisma": None if results.prisma is None else (asdict(results.prisma)
+                                                       | {"identified": results.prisma.identified}),
     })
 
 

@@ -31,7 +31,7 @@ from plotnine import (
 from ..engine.measures import SM
 from ..engine.results import PoolResult
 from ..formatting import estimate_ci, fmt_p, interval
-from .theme import FONT_SIZE, OKABE_ITO, theme_metaprop
+from .theme import FONT_SIZE, OKABE_ITO, plain_text, theme_metaprop
 
 __all__ = ["forest_data", "forest_plot", "model_heterogeneity_label", "forest_alt_text", "funnel_plot",
            "funnel_alt_text", "save", "draw_figures"]
@@ -58,11 +58,6 @@ def _ci_text(p, lo, hi) -> str:
     if not all(v is not None and math.isfinite(v) for v in (p, lo, hi)):
         return ""
     return f"{100 * p:5.1f} [{100 * lo:5.1f}; {100 * hi:5.1f}]"
-
-
-def _plain(text: str) -> str:
-    """Contributor text drawn as itself: matplotlib would read ``$...$`` as mathtext."""
-    return str(text).replace("$", r"\$")
 
 
 def heterogeneity_label(res: PoolResult) -> str:
@@ -105,7 +100,7 @@ def _compact_text(rows: list[tuple], res: PoolResult, studies: pd.DataFrame, up:
     out = [("Study", xs, head, "left", "bold"), ("n/N", xc, head, "right", "bold"),
            ("%, [95% CI]", xe, head, "left", "bold")]
     for _, st in studies.iterrows():
-        out += [(_short(_plain(st["study"]), n), xs, st["y"], "left", "normal"),
+        out += [(_short(plain_text(st["study"]), n), xs, st["y"], "left", "normal"),
                 (f"{st['events']}/{st['total']}", xc, st["y"], "right", "normal"),
                 (ci(st["p"], st["lower"], st["upper"]), xe, st["y"], "left", "normal")]
     names = {"Bayesian model, mean proportion": "Bayesian mean", "A new study (Bayesian)": "New study",
@@ -173,7 +168,7 @@ def forest_data(res: PoolResult, bayes=None, heterogeneity: str | None = None,
             (f"Proportion, % [{100 * res.level:g}% CI]", X_EST, header_y, "left", "bold"),
             ("Patients" if res.method == "GLMM" else "Weight", X_WEIGHT + 0.08, header_y, "right", "bold")]
     for _, s in studies.iterrows():
-        rows += [(_plain(s["study"]), X_STUDY, s["y"], "left", "normal"),
+        rows += [(plain_text(s["study"]), X_STUDY, s["y"], "left", "normal"),
                  (str(s["events"]), X_EVENTS, s["y"], "right", "normal"),
                  (str(s["total"]), X_TOTAL, s["y"], "right", "normal"),
                  (_ci_text(s["p"], s["lower"], s["upper"]), X_EST, s["y"], "left", "normal"),
@@ -331,10 +326,11 @@ def save(p, *paths) -> None:
         plt.close(fig)
 
 
-def draw_figures(folder, results) -> dict:
+def draw_figures(folder, results, data=None) -> dict:
     """Every figure of a build (:class:`metaprop.review.outputs.ReviewResults`) into ``folder``: per
     outcome the forest plot (SVG, PNG and a compact SVG for phones) and the funnel plot, and the
-    forest plot of each reproduced published analysis. Returns the alt text of each, by file stem."""
+    forest plot of each reproduced published analysis; with ``data`` holding risk-of-bias judgements,
+    the traffic-light plot and the summary bar. Returns the alt text of each, by file stem."""
     import textwrap
     from pathlib import Path
 
@@ -362,4 +358,11 @@ def draw_figures(folder, results) -> dict:
         p = funnel_plot(fd, EGGER["sm"], title=textwrap.fill(f"{OUTCOMES[o]}: funnel plot", 40))
         save(p, folder / f"funnel_{o}.svg", folder / f"funnel_{o}.png")
         alt[f"funnel_{o}"] = funnel_alt_text(fd, EGGER["sm"])
+    if data is not None and data.risk_of_bias is not None and len(data.risk_of_bias):
+        from .rob_figures import rob_alt_text, summary_bar, traffic_light
+
+        save(traffic_light(data.risk_of_bias, data.studies), folder / "risk_of_bias.svg", folder / "risk_of_bias.png")
+        save(summary_bar(data.risk_of_bias, data.studies), folder / "risk_of_bias_summary.svg",
+             folder / "risk_of_bias_summary.png")
+        alt["risk_of_bias"] = alt["risk_of_bias_summary"] = rob_alt_text(data.risk_of_bias, data.studies)
     return alt

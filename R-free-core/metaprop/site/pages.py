@@ -7,7 +7,8 @@ of its kind, listed in that module's ``PAGE``:
 
 - sentences: :mod:`.sentences` (and the coverage study's, :mod:`.coverage`);
 - tables: :mod:`.tables` (studies, data), :mod:`.result_tables` (analyses), :mod:`.coverage`;
-- figures and widgets: :mod:`.embed`.
+- figures and widgets: :mod:`.embed`;
+- search, selection (PRISMA) and risk of bias: :mod:`.selection`.
 
 A name is in exactly one ``PAGE`` (tests/test_architecture.py).
 """
@@ -16,13 +17,13 @@ from __future__ import annotations
 
 import functools
 
-from . import coverage, embed, result_tables, sentences, tables
+from . import coverage, embed, result_tables, selection, sentences, tables
 from .context import Build
 
 __all__ = ["Site", "PAGE_MODULES", "page_functions"]
 
 #: the modules whose ``PAGE`` functions the pages call
-PAGE_MODULES = (sentences, tables, result_tables, coverage, embed)
+PAGE_MODULES = (sentences, tables, result_tables, coverage, embed, selection)
 
 
 def page_functions() -> dict:

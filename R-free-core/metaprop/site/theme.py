@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from plotnine import element_blank, element_text, theme, theme_bw
 
-__all__ = ["OKABE_ITO", "theme_metaprop", "FONT_SIZE"]
+__all__ = ["OKABE_ITO", "theme_metaprop", "FONT_SIZE", "plain_text"]
 
 #: Okabe & Ito (2008) palette, distinguishable with every common colour-vision deficiency
 OKABE_ITO = {"black": "#000000", "orange": "#E69F00", "skyblue": "#56B4E9", "green": "#009E73",
@@ -21,3 +21,8 @@ def theme_metaprop(base_size: int = FONT_SIZE) -> theme:
         plot_title=element_text(size=base_size + 2, ha="left"),
         plot_caption=element_text(size=base_size, ha="left"),
     )
+
+
+def plain_text(text) -> str:
+    """Contributor text drawn as itself: matplotlib would read ``$...$`` as mathtext."""
+    return str(text).replace("$", r"\$")
