@@ -30,8 +30,8 @@ def test_every_page_is_in_the_site():
     for page in PAGES:
         if page.name != "index.qmd":
             assert f"analysis/{page.name}" in nav, page.name
-    expected = {"index", "weaning", "discharge", "survival-12mo", "mortality", "reproduction", "studies", "methods",
-                "sensitivity", "explorer", "data", "cite"}
+    expected = {"index", "weaning", "discharge", "survival-12mo", "mortality", "reproduction", "studies", "search",
+                "methods", "sensitivity", "explorer", "data", "cite"}
     assert {p.stem for p in PAGES} == expected
 
 

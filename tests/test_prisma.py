@@ -56,7 +56,7 @@ def test_page_shows_the_flow_and_its_words_with_text_escaped():
                             "other methods: 1 from contributors)")
     assert "<script>" not in words and "Studies included: 1 (1 in the primary analysis)" in words
     none = SimpleNamespace(results=SimpleNamespace(prisma=None))
-    assert prisma_diagram(none) is None and "No screening records yet" in prisma_text(none)
+    assert "No screening records yet" in prisma_diagram(none).html and "No screening records yet" in prisma_text(none)
 
 
 def test_risk_of_bias_figures_are_drawn_with_alt_text(tmp_path):

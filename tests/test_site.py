@@ -223,7 +223,7 @@ def test_render_has_no_config_warning_or_code_error(rendered):
     ignored = ("Kernel is running over TCP", "is ignored: it is neither a file nor a directory")
     warnings = [ln for ln in log.splitlines() if "WARN" in ln and not any(i in ln for i in ignored)]
     assert not warnings, warnings
-    assert len(_pages(site)) == 12
+    assert len(_pages(site)) == 13
     for page in _pages(site):
         html = (site / page).read_text(encoding="utf-8")
         assert "Traceback" not in html and "cell-output-error" not in html, page

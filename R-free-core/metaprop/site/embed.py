@@ -23,6 +23,11 @@ class RawHtml:
     def _repr_html_(self) -> str:
         return self.html
 
+    def _repr_markdown_(self) -> str:
+        # raw HTML in Markdown, as the tables and figures: a text/html output would make Quarto load
+        # require.js and jQuery from a CDN for Jupyter widgets
+        return "```{=html}\n" + self.html + "\n```\n"
+
 
 class SvgFigure:
     """A figure written by the build (``results/NAME.svg``), shown as an image with its alt text.

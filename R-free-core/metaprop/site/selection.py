@@ -57,12 +57,12 @@ def _box(title: str, lines: list[str]) -> str:
     return f'<div class="prisma-box"><p class="prisma-title">{html_escape(title)}</p><ul>{items}</ul></div>'
 
 
-def prisma_diagram(build: Build) -> RawHtml | None:
+def prisma_diagram(build: Build) -> RawHtml:
     """The PRISMA 2020 flow diagram as HTML boxes (stages top to bottom, exclusions beside), every
     number from the screening records and every text escaped."""
     f = _flow(build)
     if f is None:
-        return None
+        return RawHtml("<p>No screening records yet (data/screening.csv).</p>")
     rows = [
         ("Identification",
          _box("Records identified", [f"Saved database search: {f.databases}"]
