@@ -19,7 +19,7 @@ from conftest import FROZEN_DATA
 RECORDED = Path(__file__).parent / "fixtures" / "eutils"
 
 
-class _Server:
+class StandInServer:
     """A local E-utilities stand-in: ``behaviour`` maps the tool to a list of answers, served in
     turn (the last repeats): ("json", file), (status code, body) or ("sleep", seconds)."""
 
@@ -59,7 +59,7 @@ def server():
     servers = []
 
     def make(esearch=(("json", "esearch.json"),), esummary=(("json", "esummary.json"),)):
-        s = _Server({"esearch.fcgi": list(esearch), "esummary.fcgi": list(esummary)})
+        s = StandInServer({"esearch.fcgi": list(esearch), "esummary.fcgi": list(esummary)})
         servers.append(s)
         return s
 
