@@ -106,10 +106,10 @@ def coverage_sentence(build: Build, short: bool = False) -> str:
     b = by.loc[best]
     return (f"The model was chosen by a simulation of reviews like this one ({settings}). Following the "
             f"site's rules, which pool {b['pooled_share']:.0f}% of those reviews (not those with fewer than "
-            f"3 studies or every study at 100%), its 95% intervals held the true mean proportion in "
-            f"{b['coverage_pooled']:.0f}% of the pooled reviews on average and {b['coverage_pooled_min']:.0f}% "
-            f"in the worst setting; R meta's default GLMM's in {g['coverage_pooled']:.0f}% and "
-            f"{g['coverage_pooled_min']:.0f}%")
+            f"{HEADLINE['min_studies']} studies or every study at 100%), its 95% intervals held the true mean "
+            f"proportion in {b['coverage_pooled']:.0f}% of the pooled reviews on average and "
+            f"{b['coverage_pooled_min']:.0f}% in the worst setting; R meta's default GLMM's in "
+            f"{g['coverage_pooled']:.0f}% and {g['coverage_pooled_min']:.0f}%")
 
 
 def coverage_choice(build: Build) -> str:
