@@ -18,7 +18,8 @@ __all__ = ["FILES", "COLUMNS", "readme", "describe_file"]
 FILES = {
     "README.md": "This data dictionary.",
     "results.json": "Every analysis in one JSON document: headlines, the Bayesian model under each prior, GLMM "
-                    "heterogeneity, every analysis set, the reproductions of published analyses, Egger's tests. "
+                    "heterogeneity, every analysis set, the reproductions of published analyses, Egger's tests, the "
+                    "PRISMA 2020 flow of records (`prisma`). "
                     "Proportions from 0 to 1; `i2` in percent; `data_version` and `commit` at the top.",
     "summary.csv": "One row per outcome and analysis set: the protocol's primary method (GLMM, or Freeman-Tukey "
                    "where every study is at 100% or 0%).",
@@ -30,6 +31,10 @@ FILES = {
     "forest_*.png": "Forest plot (bitmap, for documents).",
     "funnel_*.svg": "Funnel plot with Egger's regression (vector).",
     "funnel_*.png": "Funnel plot (bitmap).",
+    "risk_of_bias.*": "Risk of bias per study and JBI checklist item (traffic-light plot; SVG and PNG), from "
+                      "data/risk_of_bias.csv.",
+    "risk_of_bias_summary.*": "Risk of bias per JBI item, as the share of patients in studies with each judgement "
+                              "(SVG and PNG).",
     "alt_text.json": "Each figure's description in words (its alt text), by figure name.",
     "explorer_*.json": "The sensitivity explorer's data for one outcome: the candidate studies, the t quantiles the "
                        "browser needs, and the GLMM and Bayesian results pooled at build time, keyed by the "
