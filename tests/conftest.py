@@ -91,7 +91,8 @@ PYTHON = sys.executable
 CORE_FILES = {"test_pooling_meta.py", "test_glmm_profile.py", "test_bayes.py",
               "test_pooling_metafor.py", "test_glmm.py", "test_solvers.py",
               "test_meta_reference.py", "test_edges.py", "test_sensitivity.py", "test_cli.py",
-              "test_validate.py", "test_data.py", "test_surveil.py", "test_prisma.py", "test_architecture.py"}
+              "test_validate.py", "test_data.py", "test_surveil.py", "test_prisma.py", "test_architecture.py",
+              "test_certainty.py"}
 
 
 def pytest_collection_modifyitems(config, items):

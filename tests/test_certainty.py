@@ -71,8 +71,10 @@ def test_imprecision_and_indirectness_from_the_counts():
 
 
 @pytest.mark.parametrize("outcome", ["weaned", "died_followup"])
-def test_the_sites_certainty_names_each_downgrade_with_its_reason(frozen_site, outcome):
-    h = frozen_site.headline(outcome)
+def test_the_sites_certainty_names_each_downgrade_with_its_reason(frozen_data, outcome):
+    from metaprop.review.headline import headline
+
+    h = headline(frozen_data, outcome, frozen_data.counts(outcome, "primary"))
     # the frozen data hold no judgements: risk of bias fires from the data, not by decree
     assert h.certainty.reasons[0][0] == "risk of bias" and "JBI items 1, 4, 5" in h.certainty.reasons[0][1]
     assert all(d in ("risk of bias", "imprecision", "inconsistency", "indirectness") for d, _ in h.certainty.reasons)
