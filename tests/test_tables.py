@@ -63,3 +63,10 @@ def test_sensitivity_page_gives_the_reason_egger_is_not_reported(frozen_site):
     sentence = frozen_site.egger_sentence("weaned")
     assert sentence.startswith("Egger's test is not reported:") and "p =" not in sentence
     assert "0% or 100% events" in sentence
+
+
+def test_a_table_renders_the_same_html_every_time(frozen_site):
+    """great-tables draws a random id per table unless given one: the id comes from the title, so the
+    same data give the same page (two renders of _site/ compared byte for byte)."""
+    a, b = frozen_site.sets_table("weaned").as_html(), frozen_site.sets_table("weaned").as_html()
+    assert a == b and 'id="gt-weaned-from-intravenous-inotropes-primary-and-sensitivity-analyses"' in a
