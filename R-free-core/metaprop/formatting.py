@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["DASH", "interval", "estimate_ci", "fmt_estimate", "fmt_p", "method_label"]
+__all__ = ["DASH", "num", "interval", "estimate_ci", "fmt_estimate", "fmt_p", "method_label"]
 
 DASH = "\u2014"
 _SM_NAME = {"PLOGIT": "logit", "PFT": "Freeman-Tukey", "PAS": "arcsine", "PRAW": "untransformed"}
+
+
+def num(v, digits: int | None = None) -> str:
+    """A number in a sentence: ``digits`` decimals, or as short as it is (``:g``) when None.
+
+    Examples
+    --------
+    >>> num(3.8766, 2), num(0.5), num(94.04, 0)
+    ('3.88', '0.5', '94')
+    """
+    return f"{v:g}" if digits is None else f"{v:.{digits}f}"
 
 
 def _number(v, digits, scale) -> str:

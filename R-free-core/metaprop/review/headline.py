@@ -17,7 +17,7 @@ import pandas as pd
 from ..engine.bayes import BayesResult, pool_bayes
 from ..engine.measures import all_extreme
 from ..engine.study_ci import study_ci
-from ..formatting import method_label
+from ..formatting import method_label, num
 from .analyses import reproduce
 from .data import StudyData
 from .protocol import BAYES, CERTAINTY, HEADLINE, OUTCOMES, REPRODUCTIONS
@@ -139,10 +139,10 @@ def certainty(counts, rob, bayes: BayesResult | None, het_p: float = math.nan) -
     if patients < c["imprecision_min_patients"] or not width <= c["imprecision_max_width"]:
         parts = [f"{patients} patients"]
         if math.isfinite(width):
-            parts.append(f"95% credible interval {width:.0f} percentage points wide")
+            parts.append(f"95% credible interval {num(width, 0)} percentage points wide")
         reasons.append(("imprecision", ", ".join(parts)))
     if math.isfinite(het_p) and het_p < c["inconsistency_max_p"]:
-        reasons.append(("inconsistency", f"heterogeneity between studies, likelihood-ratio test p = {het_p:.3f}"))
+        reasons.append(("inconsistency", f"heterogeneity between studies, likelihood-ratio test p = {num(het_p, 3)}"))
     derived = int(counts.loc[counts["derivation"] != "reported", "total"].sum()) if len(counts) else 0
     if patients and derived / patients > c["indirectness_max_derived_share"]:
         reasons.append(("indirectness", f"{derived} of {patients} patients' counts derived, not reported"))
@@ -188,8 +188,8 @@ def _why(data: StudyData, rep, rebuilt, outcome: str, ours: pd.DataFrame, pub_ro
         same = "; ".join(bits) if bits else f"the same {len(theirs)} studies as ours"
         how = method_label(o["sm"], o["method"], o["method_tau"], long=True)
         est, lo, hi = rebuilt.back()
-        past = f", whose interval reaches {100 * hi:.1f}%" if hi > 1 else ""
-        return (f"it pooled {same} as {how[0].lower() + how[1:]} (rebuilt from data/: {100 * est:.1f}%"
+        past = f", whose interval reaches {num(100 * hi, 1)}%" if hi > 1 else ""
+        return (f"it pooled {same} as {how[0].lower() + how[1:]} (rebuilt from data/: {num(100 * est, 1)}%"
                 f"{past}); {ours_text}")
     note = str(pub_row.get("note") or "")
     total = next((part.strip() for part in note.split(";") if "studies" in part), "")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from great_tables import GT
 
+from ..formatting import num
 from ..review.protocol import COVERAGE_CANDIDATES, COVERAGE_RULE, HEADLINE, METHODS
 from .context import Build
 from .tables import house_style, show
@@ -76,13 +77,13 @@ def choose(df: pd.DataFrame, min_average: float) -> tuple[str, str]:
     ok = by[by["coverage_mean"] >= min_average]
     if ok.empty:
         best = by["coverage_mean"].idxmax()
-        return best, f"no method reached {min_average:g}% on average; {best} came closest"
+        return best, f"no method reached {num(min_average)}% on average; {best} came closest"
     best = ok.sort_values(["coverage_mean_min", "width"], ascending=[False, True]).index[0]
-    others = ", ".join(f"{METHOD_NAMES[m]} {by.loc[m, 'coverage_mean']:.1f}% "
-                       f"(lowest {by.loc[m, 'coverage_mean_min']:.0f}%)" for m in by.index if m != best)
-    return best, (f"{METHOD_NAMES[best]} covered the true mean proportion in {by.loc[best, 'coverage_mean']:.1f}% "
-                  f"of simulated reviews on average and {by.loc[best, 'coverage_mean_min']:.0f}% in its worst "
-                  f"setting, the best worst case among the methods at {min_average:g}% or more on average "
+    others = ", ".join(f"{METHOD_NAMES[m]} {num(by.loc[m, 'coverage_mean'], 1)}% "
+                       f"(lowest {num(by.loc[m, 'coverage_mean_min'], 0)}%)" for m in by.index if m != best)
+    return best, (f"{METHOD_NAMES[best]} covered the true mean proportion in {num(by.loc[best, 'coverage_mean'], 1)}% "
+                  f"of simulated reviews on average and {num(by.loc[best, 'coverage_mean_min'], 0)}% in its worst "
+                  f"setting, the best worst case among the methods at {num(min_average)}% or more on average "
                   f"(others: {others})")
 
 
@@ -100,16 +101,16 @@ def coverage_sentence(build: Build, short: bool = False) -> str:
     g = by.loc["GLMM"]
     if "coverage_pooled" not in by.columns:
         return (f"The model was chosen by a simulation of reviews like this one ({settings}): its 95% "
-                f"intervals held the true mean proportion in {by.loc[best, 'coverage_mean']:.0f}% of reviews "
-                f"on average and {by.loc[best, 'coverage_mean_min']:.0f}% at worst; R meta's default GLMM's "
-                f"in {g['coverage_mean']:.0f}% and {g['coverage_mean_min']:.0f}%")
+                f"intervals held the true mean proportion in {num(by.loc[best, 'coverage_mean'], 0)}% of reviews "
+                f"on average and {num(by.loc[best, 'coverage_mean_min'], 0)}% at worst; R meta's default GLMM's "
+                f"in {num(g['coverage_mean'], 0)}% and {num(g['coverage_mean_min'], 0)}%")
     b = by.loc[best]
     return (f"The model was chosen by a simulation of reviews like this one ({settings}). Following the "
-            f"site's rules, which pool {b['pooled_share']:.0f}% of those reviews (not those with fewer than "
+            f"site's rules, which pool {num(b['pooled_share'], 0)}% of those reviews (not those with fewer than "
             f"{HEADLINE['min_studies']} studies or every study at 100%), its 95% intervals held the true mean "
-            f"proportion in {b['coverage_pooled']:.0f}% of the pooled reviews on average and "
-            f"{b['coverage_pooled_min']:.0f}% in the worst setting; R meta's default GLMM's in "
-            f"{g['coverage_pooled']:.0f}% and {g['coverage_pooled_min']:.0f}%")
+            f"proportion in {num(b['coverage_pooled'], 0)}% of the pooled reviews on average and "
+            f"{num(b['coverage_pooled_min'], 0)}% in the worst setting; R meta's default GLMM's in "
+            f"{num(g['coverage_pooled'], 0)}% and {num(g['coverage_pooled_min'], 0)}%")
 
 
 def coverage_choice(build: Build) -> str:
@@ -118,7 +119,7 @@ def coverage_choice(build: Build) -> str:
     best, why = choose(df, COVERAGE_RULE["min_average"])
     by = coverage_by_method(df)
     worst = by["coverage_mean_min"].max()
-    return (f"{why}. No method held 95% in every setting (the best worst setting was {worst:.0f}%): with "
+    return (f"{why}. No method held 95% in every setting (the best worst setting was {num(worst, 0)}%): with "
             "a few small studies every interval is too short when the true between-study spread is "
             "large, and the intervals of the GLMM, the logit model and Freeman-Tukey are built for "
             "another quantity (the median study's proportion, or a back-transformed mean), from which "
@@ -127,7 +128,7 @@ def coverage_choice(build: Build) -> str:
 
 def coverage_rule_text(build: Build) -> str:
     """'90%': the protocol's minimum average coverage for the headline model."""
-    return f"{COVERAGE_RULE['min_average']:g}%"
+    return f"{num(COVERAGE_RULE['min_average'])}%"
 
 
 def coverage_method_table(build: Build):
@@ -145,7 +146,7 @@ def coverage_method_table(build: Build):
     if "coverage_pooled" in by.columns:
         df.insert(3, pooled, by["coverage_pooled"])
         df.insert(4, "pooled_min", by["coverage_pooled_min"])
-        note += (f" The site's headline rules pool {by['pooled_share'].iloc[0]:.0f}% of the simulated reviews "
+        note += (f" The site's headline rules pool {num(by['pooled_share'].iloc[0], 0)}% of the simulated reviews "
                  f"(not those with fewer than {HEADLINE['min_studies']} studies or every study at 100% or 0%).")
     gt = GT(df).fmt_number(columns=gt_cols, decimals=1).fmt_number(columns=low, decimals=0)
     if pooled in df.columns:

@@ -12,7 +12,7 @@ import math
 from markdown_it import MarkdownIt
 
 from ..engine.priors import TAU_PRIOR_NAMES, prior_text
-from ..formatting import DASH, estimate_ci, fmt_estimate, fmt_p, interval, method_label
+from ..formatting import DASH, estimate_ci, fmt_estimate, fmt_p, interval, method_label, num
 from ..provenance import build_info
 from ..review.protocol import BAYES_PRIOR_SENSITIVITY, CERTAINTY, HEADLINE, HOME_OUTCOMES, OUTCOMES, REPRODUCTIONS
 from ..text import MarkdownText, md_escape
@@ -71,7 +71,7 @@ def evidence(build: Build, outcome: str) -> str:
     if h.derived_patients == 0:
         return f"{studies}, every count reported"
     return (f"{studies}, {h.derived_patients} of {h.patients} patients' counts derived "
-            f"({100 * h.derived_share:.0f}%)")
+            f"({num(100 * h.derived_share, 0)}%)")
 
 
 def answer(build: Build, outcome: str) -> str:
@@ -202,18 +202,18 @@ def heterogeneity_sentence(build: Build, outcome: str) -> str:
             why = "the GLMM could not be fitted"
         return f"The GLMM's heterogeneity cannot be estimated here: {why}."
     lo, hi = prof.tau2_ci
-    hi_txt = f"{hi:.2f}" if math.isfinite(hi) else "beyond any finite bound"
-    text = (f"GLMM heterogeneity: \u03c4\u00b2 = {prof.tau2:.2f} (profile-likelihood 95% CI {lo:.2f} to "
-            f"{hi_txt}); likelihood-ratio test of \u03c4\u00b2 = 0: LR = {prof.lrt:.2f}, p = "
+    hi_txt = f"{num(hi, 2)}" if math.isfinite(hi) else "beyond any finite bound"
+    text = (f"GLMM heterogeneity: \u03c4\u00b2 = {num(prof.tau2, 2)} (profile-likelihood 95% CI {num(lo, 2)} to "
+            f"{hi_txt}); likelihood-ratio test of \u03c4\u00b2 = 0: LR = {num(prof.lrt, 2)}, p = "
             f"{fmt_p(prof.lrt_pvalue)} (half the \u03c7\u00b2(1) tail, as \u03c4\u00b2 = 0 is on the "
-            f"boundary); I\u00b2 = {100 * prof.i2:.0f}% computed from this \u03c4\u00b2 (metafor's "
+            f"boundary); I\u00b2 = {num(100 * prof.i2, 0)}% computed from this \u03c4\u00b2 (metafor's "
             "definition).")
     if round(100 * glmm.i2) == round(100 * prof.i2):
         return text + " R meta prints the same I\u00b2."
     extreme = any(x in (0, n) for x, n in zip(glmm.events, glmm.total, strict=True))
-    return (text + f" R meta prints I\u00b2 = {100 * glmm.i2:.0f}% beside the same \u03c4\u00b2: it "
+    return (text + f" R meta prints I\u00b2 = {num(100 * glmm.i2, 0)}% beside the same \u03c4\u00b2: it "
             "takes I\u00b2 from the Wald-type Q of the logits (Q = "
-            f"{glmm.q:.2f}, df = {glmm.q_df})" + (", to which studies at 0% or 100% contribute nothing."
+            f"{num(glmm.q, 2)}, df = {glmm.q_df})" + (", to which studies at 0% or 100% contribute nothing."
                                                    if extreme else "."))
 
 
@@ -246,8 +246,8 @@ def egger_sentence(build: Build, outcome: str) -> str:
     e = build.results.egger[outcome].iloc[0]
     if "refused" in e.index:
         return e["note"] + "."  # metaprop's own text, no contributor input
-    return (f"Egger's test (logit scale, k = {e['k']}): intercept {e['intercept']:.2f}, "
-            f"t = {e['statistic']:.2f} (df = {e['df']}), p = {e['p_value']:.3f}. {e['note']}").strip()
+    return (f"Egger's test (logit scale, k = {e['k']}): intercept {num(e['intercept'], 2)}, "
+            f"t = {num(e['statistic'], 2)} (df = {e['df']}), p = {num(e['p_value'], 3)}. {e['note']}").strip()
 
 
 def headline_prior_text(build: Build) -> str:
@@ -260,9 +260,9 @@ def headline_model_sentence(build: Build) -> str:
     prior = build.results.headline_prior
     name = TAU_PRIOR_NAMES[prior["tau_prior"]]
     text = (f"These are population-averaged proportions from a Bayesian random-effects model with the "
-            f"exact binomial likelihood (priors: \u03bc ~ N({prior['mu_prior_mean']:g}, "
-            f"{prior['mu_prior_sd']:g}\u00b2) on the logit scale, \u03c4 ~ {name}"
-            f"({prior['tau_prior_scale']:g})), excluding the retracted study. "
+            f"exact binomial likelihood (priors: \u03bc ~ N({num(prior['mu_prior_mean'])}, "
+            f"{num(prior['mu_prior_sd'])}\u00b2) on the logit scale, \u03c4 ~ {name}"
+            f"({num(prior['tau_prior_scale'])})), excluding the retracted study. "
             f"{coverage_sentence(build, short=True)}")
     return MarkdownText(md_escape(text) + " ([methods](analysis/methods.qmd#coverage-study)).")
 
@@ -291,15 +291,15 @@ def protocol_values(build: Build) -> dict[str, str]:
     p = build.results.headline_prior
     share = CERTAINTY["indirectness_max_derived_share"]
     return {
-        "mu_prior": f"\u03bc ~ N({p['mu_prior_mean']:g}, {p['mu_prior_sd']:g}\u00b2)",
-        "tau_prior": f"{TAU_PRIOR_NAMES[p['tau_prior']]}", "tau_scale": f"{p['tau_prior_scale']:.1f}",
+        "mu_prior": f"\u03bc ~ N({num(p['mu_prior_mean'])}, {num(p['mu_prior_sd'])}\u00b2)",
+        "tau_prior": f"{TAU_PRIOR_NAMES[p['tau_prior']]}", "tau_scale": f"{num(p['tau_prior_scale'], 1)}",
         "other_priors": ", ".join(label for label, _ in BAYES_PRIOR_SENSITIVITY),
         "min_studies": str(HEADLINE["min_studies"]),
         "start": CERTAINTY["start"], "floor": CERTAINTY["levels"][0],
         "min_patients": str(CERTAINTY["imprecision_min_patients"]),
-        "max_width": f"{CERTAINTY['imprecision_max_width']:g}",
-        "max_p": f"{CERTAINTY['inconsistency_max_p']:g}",
+        "max_width": f"{num(CERTAINTY['imprecision_max_width'])}",
+        "max_p": f"{num(CERTAINTY['inconsistency_max_p'])}",
         "rob_items": ", ".join(map(str, CERTAINTY["rob_key_items"])),
-        "rob_share": f"{100 * CERTAINTY['rob_max_share']:g}%",
-        "max_derived": f"{100 * share:g}%",
+        "rob_share": f"{num(100 * CERTAINTY['rob_max_share'])}%",
+        "max_derived": f"{num(100 * share)}%",
     }
