@@ -76,3 +76,15 @@ def test_risk_of_bias_figures_are_drawn_with_alt_text(tmp_path):
     text = rob_alt_text(rob, data.studies)
     assert "item 4 (consecutive inclusion): yes 2 (20 patients)" in text and "item 1 (clear inclusion criteria): " \
         "unclear 2 (20 patients)" in text
+
+
+def test_search_text_gives_the_latest_screening_of_search_records():
+    from types import SimpleNamespace
+
+    from metaprop.site.selection import search_text
+
+    sc = pd.DataFrame({"source": ["database_search", "database_search", "contributor"],
+                       "date_screened": ["2026-01-05", "2026-03-02", "2026-11-30"]})
+    text = str(search_text(SimpleNamespace(data=SimpleNamespace(screening=sc))))
+    assert "latest screening of its records recorded in data/: 2026\\-03\\-02" in text  # not the contributor's
+    assert "No screening of its records" in str(search_text(SimpleNamespace(data=SimpleNamespace(screening=None))))

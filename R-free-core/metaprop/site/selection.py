@@ -21,7 +21,12 @@ _INCLUSION = {"primary": "primary analysis", "sensitivity_population": "sensitiv
 def search_text(build: Build) -> MarkdownText:
     """The searches this review builds on, and what the saved search covers."""
     prev = "; ".join(f"{who}: {where}, through {until}" for who, where, until in SEARCH["previous"])
-    return MarkdownText(f"Earlier searches: {md_escape(prev)}. The saved search runs in "
+    sc = build.data.screening
+    dates = (sc.loc[sc["source"] == "database_search", "date_screened"].dropna().astype(str)
+             if sc is not None and "date_screened" in sc.columns else [])
+    last = (f"The latest screening of its records recorded in data/: {md_escape(max(dates))}." if len(dates)
+            else "No screening of its records is recorded in data/ yet.")
+    return MarkdownText(f"Earlier searches: {md_escape(prev)}. {last} The saved search runs in "
                         f"{md_escape(SEARCH['database'])} once a month and covers records entered from "
                         f"{md_escape(SEARCH['searched_until'])} on; the records it finds that `data/` does not hold "
                         "yet are listed in the repository's \"Records to screen\" issue.")
