@@ -66,7 +66,7 @@ validate: $(SITE_STAMP)
 
 test: $(STAMP) $(CFF_STAMP)
 	$(BIN)/ruff check .
-	CFFCONVERT=$(abspath $(CFF_VENV)/bin/cffconvert) QUARTO_PYTHON=$(abspath $(BIN)/python) $(BIN)/python -m pytest -q -m "not rref" -n 2 --dist loadfile
+	CFFCONVERT=$(abspath $(CFF_VENV)/bin/cffconvert) QUARTO_PYTHON=$(abspath $(BIN)/python) $(BIN)/python -m pytest -q -m "not rref" -n 2 --dist loadfile --no-loadscope-reorder
 
 ## The quick loop: engine, data and CLI tests, without the page runs and the Quarto render.
 test-quick: $(STAMP)
