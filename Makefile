@@ -94,7 +94,7 @@ references:
 	Rscript tests/reference/make_glmm_profile.R tests/reference/glmm_profile_reference.json
 	Rscript tests/reference/make_bayesmeta_reference.R tests/reference/bayesmeta_reference.json
 
-## The coverage study behind the headline model (about 20 minutes on 2 cores; writes analysis/simulation/).
+## The coverage study behind the headline model (about an hour on 2 cores: 78 min on 2026-12-04 beside other work; writes analysis/simulation/).
 coverage: $(STAMP)
 	$(BIN)/python analysis/simulation/coverage.py
 

@@ -22,7 +22,7 @@ reviews, which is what the site's headline intervals achieve.
 Replication r of scenario s uses seed (20261129, s, r): results do not depend on how many
 processes run them. Deterministic: the same code writes the same files.
 
-    python analysis/simulation/coverage.py            # 500 replications per scenario (~20 min, 2 cores)
+    python analysis/simulation/coverage.py            # 500 replications per scenario (about an hour, 2 cores)
     python analysis/simulation/coverage.py --reps 20  # a quick look
 
 Writes analysis/simulation/coverage.csv (one row per scenario and method) and coverage.json
