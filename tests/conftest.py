@@ -136,6 +136,17 @@ def frozen_data():
 
 
 @pytest.fixture(scope="session")
+def frozen_pages(tmp_path_factory, frozen_data):
+    """The pages' functions on the frozen data's analysis, without writing results/ or drawing
+    figures (a few seconds where :func:`frozen_site` takes twenty): for tests of sentences and tables."""
+    from metaprop.review.outputs import analyse
+    from metaprop.site.context import Build
+    from metaprop.site.pages import Site
+
+    return Site(Build(tmp_path_factory.mktemp("frozen-pages"), frozen_data, analyse(frozen_data)))
+
+
+@pytest.fixture(scope="session")
 def frozen_site(tmp_path_factory):
     """A :class:`metaprop.site.pages.Site` built from the frozen data in a temporary project folder
     (its results/ and build cache stay there), for tests of exact page sentences and tables."""

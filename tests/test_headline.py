@@ -82,8 +82,8 @@ def test_certainty_rules_fire_from_the_data():
     assert "65 patients" in c.text and "20 of 65" in c.text
 
 
-def test_home_and_outcome_sentences(frozen_site):
-    S = frozen_site
+def test_home_and_outcome_sentences(frozen_pages):
+    S = frozen_pages
     assert S.estimate("weaned").startswith("91.4% (95% credible interval 73.2 to 98.1)")
     # counts as counts (no interval that would assume one common proportion)
     assert S.estimate("alive_12mo").startswith("not pooled: 10 of 10 patients in 1 study, because too few studies")
@@ -119,11 +119,11 @@ def test_home_and_outcome_sentences(frozen_site):
     assert "2024: 89.3% (77.6 to 97.0). Why ours differs" in beside
 
 
-def test_outcome_page_paragraphs_name_the_model_fitted(frozen_site):
+def test_outcome_page_paragraphs_name_the_model_fitted(frozen_pages):
     """Pooled: the headline with its range for a new study, the median study and R meta's GLMM.
     Not pooled: the pooled count and why, no 'range for a new study', no Bayesian dash; R meta's
     analysis named by the model actually fitted (Freeman-Tukey when every study is at 100%)."""
-    S = frozen_site
+    S = frozen_pages
     weaned = str(S.headline_paragraph("weaned")) + str(S.models_paragraph("weaned"))
     assert "95% predictive range: 43\\.3 to 99\\.9%" in weaned and "(GLMM): 97\\.1%" in weaned
     assert "Median study" in weaned and str(S.bayes_note("weaned")) == ""
@@ -139,16 +139,18 @@ def test_outcome_page_paragraphs_name_the_model_fitted(frozen_site):
     assert S.glmm_text("alive_12mo") == "100.0% (95% CI 69.2 to 100.0); no prediction interval (one study)"
 
 
-def test_one_i2_per_display_each_with_its_definition(frozen_site):
+def test_one_i2_per_display_each_with_its_definition(frozen_pages, tmp_path):
     """Weaning: R meta's I^2 (from Cochran's Q) is 0%, one from the GLMM's tau^2 is 77%. The CSV and
     the command line carry R meta's, named; the figure carries none; the page's sentence both, each
     named (frozen data)."""
     import pandas as pd
 
+    from metaprop.review.outputs import write_tables
     from metaprop.site.figures import model_heterogeneity_label
 
-    S = frozen_site
-    summary = pd.read_csv(S.root / "results" / "summary.csv")
+    S = frozen_pages
+    write_tables(tmp_path, S.data, S.results)  # results/'s JSON and CSV, as `metaprop results` writes them
+    summary = pd.read_csv(tmp_path / "summary.csv")
     row = summary[(summary["outcome"] == "weaned") & (summary["analysis"] == "primary")].iloc[0]
     assert round(row["i2_pct"]) == 0 and row["i2_definition"].startswith("from Cochran's Q")
     label = model_heterogeneity_label(S.headline("weaned").bayes, S.results.glmm_heterogeneity["weaned"])

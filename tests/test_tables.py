@@ -39,8 +39,8 @@ def test_completeness_frame_marks_missing_and_derivation(data):
     assert df.loc["Hara 2011", "weaned"] == "9/14"
 
 
-def test_results_frame_k1_and_pooled(frozen_site):
-    S = frozen_site
+def test_results_frame_k1_and_pooled(frozen_pages):
+    S = frozen_pages
     rows = results_frame([("w", S.primary("weaned")["result"]), ("s", S.primary("alive_12mo")["result"])])
     one = rows.set_index("Analysis").loc["s"]
     # one study, 10/10: Clopper-Pearson lower limit 0.025^(1/10) = 0.6915, upper 1
@@ -58,15 +58,15 @@ def _cells(html: str) -> list[str]:
     return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", body, re.S)]
 
 
-def test_sensitivity_page_gives_the_reason_egger_is_not_reported(frozen_site):
+def test_sensitivity_page_gives_the_reason_egger_is_not_reported(frozen_pages):
     """Weaning: 3 of 5 studies at 100% (issue 14): the page says why, and shows no p-value."""
-    sentence = frozen_site.egger_sentence("weaned")
+    sentence = frozen_pages.egger_sentence("weaned")
     assert sentence.startswith("Egger's test is not reported:") and "p =" not in sentence
     assert "0% or 100% events" in sentence
 
 
-def test_a_table_renders_the_same_html_every_time(frozen_site):
+def test_a_table_renders_the_same_html_every_time(frozen_pages):
     """great-tables draws a random id per table unless given one: the id comes from the title, so the
     same data give the same page (two renders of _site/ compared byte for byte)."""
-    a, b = frozen_site.sets_table("weaned").as_html(), frozen_site.sets_table("weaned").as_html()
+    a, b = frozen_pages.sets_table("weaned").as_html(), frozen_pages.sets_table("weaned").as_html()
     assert a == b and 'id="gt-weaned-from-intravenous-inotropes-primary-and-sensitivity-an"' in a  # 60 characters
