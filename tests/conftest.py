@@ -96,12 +96,12 @@ CORE_FILES = {"test_pooling_meta.py", "test_glmm_profile.py", "test_bayes.py",
 
 
 # Files by their share of `make test` on a fresh clone (measured 2026-12-04: site 91 s, Bayes 50,
-# explorer 28, drill 26, headline 20, solvers 15, hostile 14, publishing 8, outputs 8), longest
+# explorer 28, drill 26, solvers 15, hostile 14, publishing 8, outputs 8), longest
 # first: with `--dist loadfile --no-loadscope-reorder` (Makefile) xdist hands out whole files in
 # collection order, so the two workers' loads end together (longest-processing-time first)
 # instead of one worker finishing a long file while the other idles.
-LONG_FILES = ("test_site.py", "test_bayes.py", "test_explorer.py", "test_drill.py", "test_headline.py",
-              "test_solvers.py", "test_hostile.py", "test_publishing.py", "test_outputs.py")
+LONG_FILES = ("test_site.py", "test_bayes.py", "test_explorer.py", "test_drill.py", "test_solvers.py",
+              "test_hostile.py", "test_publishing.py", "test_outputs.py")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -138,22 +138,10 @@ def frozen_data():
 @pytest.fixture(scope="session")
 def frozen_pages(tmp_path_factory, frozen_data):
     """The pages' functions on the frozen data's analysis, without writing results/ or drawing
-    figures (a few seconds where :func:`frozen_site` takes twenty): for tests of sentences and tables."""
+    figures (a few seconds, where building the whole site took twenty): for tests of sentences and
+    tables."""
     from metaprop.review.outputs import analyse
     from metaprop.site.context import Build
     from metaprop.site.pages import Site
 
     return Site(Build(tmp_path_factory.mktemp("frozen-pages"), frozen_data, analyse(frozen_data)))
-
-
-@pytest.fixture(scope="session")
-def frozen_site(tmp_path_factory):
-    """A :class:`metaprop.site.pages.Site` built from the frozen data in a temporary project folder
-    (its results/ and build cache stay there), for tests of exact page sentences and tables."""
-    import shutil
-
-    from metaprop.pipeline import load_site
-
-    root = tmp_path_factory.mktemp("frozen-site")
-    shutil.copytree(FROZEN_DATA, root / "data")
-    return load_site(root / "data")
