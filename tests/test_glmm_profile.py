@@ -68,3 +68,12 @@ def test_flat_profile_reports_an_infinite_upper_limit():
 def test_refuses_what_has_no_estimate(x, n):
     with pytest.raises(MetapropError):
         glmm_tau_profile(x, n)
+
+
+def test_the_test_alone_gives_the_profiles_numbers():
+    """glmm_lrt (the certainty rule's test) is the profile's LR and p, from the same fit."""
+    from metaprop.engine.glmm_profile import glmm_lrt
+
+    for x, n in (([10, 9, 20, 9, 11], [10, 10, 20, 14, 11]), ([5, 5, 5], [10, 10, 10])):
+        prof = glmm_tau_profile(x, n)
+        assert glmm_lrt(x, n) == (prof.lrt, prof.lrt_pvalue)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -40,7 +41,7 @@ from .inference import i2_tau2
 from .measures import all_extreme, escalc
 from .quadrature import mode_start
 
-__all__ = ["TauProfile", "glmm_tau_profile"]
+__all__ = ["TauProfile", "glmm_tau_profile", "glmm_lrt"]
 
 _TAU_MAX = 50.0  # beyond this tau (logit scale) the upper limit is reported as infinite
 
@@ -113,6 +114,50 @@ def _profile(x, n, tau: float, mu0: float) -> tuple[float, float]:
     return ll, mu
 
 
+class _Fitted(NamedTuple):
+    """The GLMM's ML fit and the two log-likelihoods the likelihood-ratio test compares."""
+
+    x: np.ndarray
+    n: np.ndarray
+    vi: np.ndarray
+    tau: float
+    mu: float
+    ll_hat: float  # at the ML estimate
+    ll_0: float  # of the common-effect model (tau = 0)
+
+    @property
+    def lrt(self) -> float:
+        return max(0.0, 2 * (self.ll_hat - self.ll_0))
+
+
+def _fitted(events, total) -> _Fitted:
+    x = np.asarray(events, dtype=float)
+    n = np.asarray(total, dtype=float)
+    if len(x) < 2:
+        raise MetapropError("the likelihood profile of tau needs at least two studies")
+    if all_extreme(x, n):
+        raise MetapropError("every study has 0% or 100%: the GLMM has no finite estimate to profile")
+    yi, vi, _ = escalc(x, n, "PLOGIT")
+    fit = fit_glmm(x, n, yi, vi)
+    if not fit.converged:
+        raise MetapropError(f"the GLMM did not converge ({fit.message}); its likelihood cannot be profiled")
+    ll_0 = common_effect_fit(x, n).loglik
+    ll_hat = _profile(x, n, fit.tau, fit.mu)[0] if fit.tau > 0 else ll_0
+    return _Fitted(x, n, vi, fit.tau, fit.mu, ll_hat, ll_0)
+
+
+def _lrt_pvalue(lrt: float) -> float:
+    """Half the chi^2_1 tail: tau^2 = 0 lies on the boundary (Self and Liang 1987)."""
+    return 0.5 * float(dist.chi2_sf(lrt, 1)) if lrt > 0 else 1.0
+
+
+def glmm_lrt(events, total) -> tuple[float, float]:
+    """``(LR, p)``: the likelihood-ratio test of tau^2 = 0 alone, without the profile interval
+    (:func:`glmm_tau_profile` gives both; the same fit, the same numbers)."""
+    f = _fitted(events, total)
+    return f.lrt, _lrt_pvalue(f.lrt)
+
+
 def glmm_tau_profile(events, total, level: float = 0.95) -> TauProfile:
     """Likelihood-ratio test of tau^2 = 0 and profile-likelihood interval of tau for the GLMM.
 
@@ -129,20 +174,8 @@ def glmm_tau_profile(events, total, level: float = 0.95) -> TauProfile:
     """
     from scipy.optimize import brentq
 
-    x = np.asarray(events, dtype=float)
-    n = np.asarray(total, dtype=float)
-    if len(x) < 2:
-        raise MetapropError("the likelihood profile of tau needs at least two studies")
-    if all_extreme(x, n):
-        raise MetapropError("every study has 0% or 100%: the GLMM has no finite estimate to profile")
-    yi, vi, _ = escalc(x, n, "PLOGIT")
-    fit = fit_glmm(x, n, yi, vi)
-    if not fit.converged:
-        raise MetapropError(f"the GLMM did not converge ({fit.message}); its likelihood cannot be profiled")
-    tau_hat, mu_hat = fit.tau, fit.mu
-    ll_0 = common_effect_fit(x, n).loglik
-    ll_hat = _profile(x, n, tau_hat, mu_hat)[0] if tau_hat > 0 else ll_0
-    lrt = max(0.0, 2 * (ll_hat - ll_0))
+    f = _fitted(events, total)
+    x, n, vi, tau_hat, mu_hat, ll_hat, lrt = f.x, f.n, f.vi, f.tau, f.mu, f.ll_hat, f.lrt
     crit = float(dist.chi2_ppf(level, 1))
     mu_at = {"mu": mu_hat}
 
@@ -164,5 +197,5 @@ def glmm_tau_profile(events, total, level: float = 0.95) -> TauProfile:
     upper = brentq(excess, max(tau_hat, 1e-8), hi, xtol=1e-10, rtol=1e-10) if at_hi >= 0 else math.inf
     i2 = float(i2_tau2(vi, tau_hat * tau_hat))
     return TauProfile(tau=tau_hat, tau_ci=(float(lower), float(upper)), lrt=lrt,
-                      lrt_pvalue=0.5 * float(dist.chi2_sf(lrt, 1)) if lrt > 0 else 1.0, i2=i2, level=level)
+                      lrt_pvalue=_lrt_pvalue(lrt), i2=i2, level=level)
 

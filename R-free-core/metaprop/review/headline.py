@@ -113,13 +113,13 @@ def rob_share(counts, rob) -> tuple[int, int]:
 def heterogeneity_p(x, n) -> float:
     """p-value of the GLMM's likelihood-ratio test of tau^2 = 0 (NaN where it cannot be computed:
     fewer than 2 studies, every study at 0% or 100%, or no GLMM fit)."""
-    from ..engine.glmm_profile import glmm_tau_profile
+    from ..engine.glmm_profile import glmm_lrt
     from ..errors import MetapropError
 
     if len(x) < 2 or all_extreme(x, n):
         return math.nan
     try:
-        return glmm_tau_profile(x, n).lrt_pvalue
+        return glmm_lrt(x, n)[1]
     except MetapropError:
         return math.nan
 
