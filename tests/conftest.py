@@ -145,3 +145,21 @@ def frozen_pages(tmp_path_factory, frozen_data):
     from metaprop.site.pages import Site
 
     return Site(Build(tmp_path_factory.mktemp("frozen-pages"), frozen_data, analyse(frozen_data)))
+
+
+@pytest.fixture()
+def server():
+    """A local E-utilities stand-in (:class:`stand_ins.StandInServer`) per call, answering with the
+    recorded esearch and esummary unless told otherwise; all shut down after the test."""
+    from stand_ins import StandInServer
+
+    servers = []
+
+    def make(esearch=(("json", "esearch.json"),), esummary=(("json", "esummary.json"),)):
+        s = StandInServer({"esearch.fcgi": list(esearch), "esummary.fcgi": list(esummary)})
+        servers.append(s)
+        return s
+
+    yield make
+    for s in servers:
+        s.close()

@@ -183,7 +183,7 @@ def _readme_commands(path):
     return [ln.split("#")[0].strip() for b in blocks for ln in b.splitlines() if ln.startswith("metaprop ")]
 
 
-def test_readme_and_examples_commands_run_as_written(tmp_path, run_cli, monkeypatch):
+def test_readme_and_examples_commands_run_as_written(tmp_path, run_cli, monkeypatch, server):
     """Every `metaprop ...` line of README.md and examples/README.md, run from the repository root
     (results/ into a temporary folder), exits 0; the CSV the examples read is in the repository."""
     import shlex
@@ -197,16 +197,9 @@ def test_readme_and_examples_commands_run_as_written(tmp_path, run_cli, monkeypa
         argv = shlex.split(line)[1:]
         if argv[0] == "results":
             argv = ["results", "--out", str(tmp_path / "results"), "--no-figures", "--no-explorer"]
-        server = None
         if argv[0] == "surveil":  # recorded E-utilities answers from a local stand-in, not the network
-            from test_surveil import StandInServer
-
-            server = StandInServer({"esearch.fcgi": [("json", "esearch.json")],
-                                    "esummary.fcgi": [("json", "esummary.json")]})
-            argv = [*argv, "--eutils-url", server.url]
+            argv = [*argv, "--eutils-url", server().url]
         code, out, err = run_cli(*argv)
-        if server is not None:
-            server.close()
         assert code == 0, (line, err)
         assert out.strip(), line
 

@@ -243,17 +243,14 @@ def test_make_site_installs_only_what_rendering_needs():
 ])
 def test_post_compare_script_checks_the_artifact(tmp_path, number, head, posted, code):
     """.github/scripts/post_compare.sh with a stand-in `gh` that records its calls."""
-    bin_ = tmp_path / "bin"
-    bin_.mkdir()
-    log = tmp_path / "gh.log"
-    (bin_ / "gh").write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n'
-                             f'case "$*" in *"/pulls/"*) echo "{head}";; esac\n')
-    (bin_ / "gh").chmod(0o755)
+    from stand_ins import stand_in_gh
+
+    path, log = stand_in_gh(tmp_path, f'*"/pulls/"*) echo "{head}"')
     art = tmp_path / "compare"
     art.mkdir()
     (art / "pr-number.txt").write_text(number + "\n")
     (art / "compare.md").write_text("<!-- metaprop-compare -->\n| table |\n")
-    env = {"PATH": f"{bin_}:/usr/bin:/bin", "GH_TOKEN": "t", "REPO": "o/r", "HEAD_SHA": "abc123",
+    env = {"PATH": path, "GH_TOKEN": "t", "REPO": "o/r", "HEAD_SHA": "abc123",
            "RUN_URL": "https://example.invalid/run/1", "RUNNER_TEMP": str(tmp_path)}
     proc = subprocess.run(["bash", str(ROOT / ".github/scripts/post_compare.sh"), str(art)], env=env,
                           capture_output=True, text=True)

@@ -3,75 +3,13 @@ stand-in server (no test needs the network); clean failures when the server fail
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
-import time
-import urllib.parse
-from pathlib import Path
 
 import pytest
 
 from metaprop.review.protocol import SEARCH
 
 from conftest import FROZEN_DATA
-
-RECORDED = Path(__file__).parent / "fixtures" / "eutils"
-
-
-class StandInServer:
-    """A local E-utilities stand-in: ``behaviour`` maps the tool to a list of answers, served in
-    turn (the last repeats): ("json", file), (status code, body) or ("sleep", seconds)."""
-
-    def __init__(self, behaviour: dict):
-        self.behaviour, self.requests = behaviour, []
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802 (http.server's name)
-                url = urllib.parse.urlsplit(self.path)
-                tool = url.path.rsplit("/", 1)[-1]
-                outer.requests.append((time.monotonic(), tool, urllib.parse.parse_qs(url.query)))
-                answers = outer.behaviour[tool]
-                kind, value = answers[min(sum(t == tool for _, t, _ in outer.requests) - 1, len(answers) - 1)]
-                if kind == "sleep":
-                    threading.Event().wait(value)  # not time.sleep, which some tests stub
-                    kind, value = "json", f"{tool.split('.')[0]}.json"
-                status, body = (200, (RECORDED / value).read_bytes()) if kind == "json" else (kind, value)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        class Quiet(http.server.ThreadingHTTPServer):
-            daemon_threads = True
-
-            def handle_error(self, request, client_address):  # a client that timed out and left
-                pass
-
-        self.httpd = Quiet(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/entrez/eutils"
-        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
-
-
-@pytest.fixture()
-def server():
-    servers = []
-
-    def make(esearch=(("json", "esearch.json"),), esummary=(("json", "esummary.json"),)):
-        s = StandInServer({"esearch.fcgi": list(esearch), "esummary.fcgi": list(esummary)})
-        servers.append(s)
-        return s
-
-    yield make
-    for s in servers:
-        s.close()
 
 
 def test_new_and_known_records_from_recorded_answers(server, run_cli, monkeypatch):
@@ -181,26 +119,22 @@ def test_records_issue_script_opens_or_updates_one_issue(tmp_path, open_issue, n
     """.github/scripts/records_issue.sh with a stand-in `gh` that records its calls."""
     import subprocess
 
+    from stand_ins import stand_in_gh
+
     from conftest import ROOT
 
-    bin_ = tmp_path / "bin"
-    bin_.mkdir()
-    log = tmp_path / "gh.log"
-    (bin_ / "gh").write_text(f'#!/usr/bin/env bash\necho "$*" >> {log}\n'
-                             f'case "$*" in "issue list"*) echo "{open_issue}";; esac\n')
-    (bin_ / "gh").chmod(0o755)
+    path, log = stand_in_gh(tmp_path, f'"issue list"*) echo "{open_issue}"')
     body = tmp_path / "records.md"
     body.write_text("- [ ] PMID 1\n")
     proc = subprocess.run(["bash", str(ROOT / ".github/scripts/records_issue.sh"), str(body), new],
-                          env={"PATH": f"{bin_}:/usr/bin:/bin", "GH_TOKEN": "t", "REPO": "o/r"},
-                          capture_output=True, text=True)
+                          env={"PATH": path, "GH_TOKEN": "t", "REPO": "o/r"}, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     calls = log.read_text()
     assert calls.startswith("issue list --repo o/r --state open")
     writes = [c for c in calls.splitlines() if c.startswith(("issue create", "issue edit"))]
     assert (writes[0].startswith(expect) and "--body-file" in writes[0]) if expect else not writes
     bad = subprocess.run(["bash", str(ROOT / ".github/scripts/records_issue.sh"), str(body), "2; rm -rf /"],
-                         env={"PATH": f"{bin_}:/usr/bin:/bin"}, capture_output=True, text=True)
+                         env={"PATH": path}, capture_output=True, text=True)
     assert bad.returncode == 1
 
 
