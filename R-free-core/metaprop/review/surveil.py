@@ -19,6 +19,7 @@ API keys.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -73,8 +74,8 @@ class _Client:
     def __init__(self, base: str, api_key: str | None, timeout: float, retries: int, pause: float):
         if not base.startswith(("https://", "http://")):
             raise MetapropError(f"--eutils-url must be an http(s) URL, not {base!r}")
-        self.base, self.api_key, self.timeout, self.retries, self.pause = base.rstrip("/"), api_key, timeout, \
-            retries, pause
+        self.base, self.api_key = base.rstrip("/"), api_key
+        self.timeout, self.retries, self.pause = timeout, retries, pause
         self.interval = 1.0 / RATE[bool(api_key)]
         self.last = 0.0
 
@@ -175,8 +176,6 @@ def known_ids(data_dir) -> tuple[set[str], set[str]]:
 def surveil(data_dir="data", since: str | None = None, until: str | None = None, **client) -> Surveillance:
     """Run the protocol's saved search from ``since`` (default: the protocol's last search) to
     ``until`` (default: today) and split the records into new and known."""
-    import datetime as dt
-
     from .protocol import SEARCH
 
     since = _date(since or SEARCH["searched_until"], "--since")
@@ -190,8 +189,6 @@ def surveil(data_dir="data", since: str | None = None, until: str | None = None,
 
 def _date(text: str, option: str) -> str:
     """YYYY-MM-DD or YYYY/MM/DD as E-utilities wants it (YYYY/MM/DD)."""
-    import datetime as dt
-
     try:
         return dt.date.fromisoformat(str(text).replace("/", "-")).strftime("%Y/%m/%d")
     except ValueError:

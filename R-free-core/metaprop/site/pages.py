@@ -26,6 +26,7 @@ __all__ = ["Site", "PAGE_MODULES", "page_functions"]
 PAGE_MODULES = (sentences, tables, result_tables, coverage, embed, selection)
 
 
+@functools.cache
 def page_functions() -> dict:
     """Every page function by name (each takes a :class:`Build` first)."""
     return {name: getattr(m, name) for m in PAGE_MODULES for name in m.PAGE}
