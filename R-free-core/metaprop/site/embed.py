@@ -90,7 +90,7 @@ def explorer_panel(build: Build, prefix: str = "..") -> RawHtml:
 
 def figure_links(build: Build, name: str, prefix: str = ".") -> str:
     """Markdown under a figure: a link to its full-size SVG and its description in words."""
-    alt = json.loads((build.root / "results" / "alt_text.json").read_text(encoding="utf-8")).get(name, "")
+    alt = SvgFigure(build.root / "results" / f"{name}.svg").alt()
     link = f"[Full-size figure (SVG)]({prefix}/results/{name}.svg){{.figure-link}}"
     if not alt:
         return link
